@@ -1,0 +1,73 @@
+package host
+
+import (
+	"fmt"
+
+	"github.com/hostcall/hostcall/internal/wire"
+)
+
+// features lists the protocol 2 features this host supports.
+var features = []string{wire.FeatureCancel, wire.FeatureTimeout, wire.FeatureCodes, wire.FeatureBlobs}
+
+// dispatch answers one request. Calls run in their own goroutines; the
+// other requests are answered here, in the order they were read.
+func (c *conn) dispatch(req *wire.Request, blobs [][]byte) {
+	switch req.Type {
+	case wire.TypeCall:
+		c.startCall(req, blobs)
+	case wire.TypeCancel:
+		c.cancelCall(req.Sequence)
+	case wire.TypeHasNamespace:
+		c.send(&wire.Response{Sequence: req.Sequence, OK: c.reg.HasNamespace(req.Namespace)})
+	case wire.TypeGetManifest:
+		m, ok := c.reg.Manifest(req.Namespace)
+		if !ok {
+			c.replyUnknownNamespace(req)
+			return
+		}
+		c.send(&wire.Response{Sequence: req.Sequence, Reply: m})
+	case wire.TypeListServices:
+		names, ok := c.reg.ServiceNames(req.Namespace)
+		if !ok {
+			c.replyUnknownNamespace(req)
+			return
+		}
+		c.send(&wire.Response{Sequence: req.Sequence, Services: names})
+	case wire.TypeHello:
+		c.hello(req)
+	case "":
+		c.replyError(req.Sequence, wire.CodeBadRequest, fmt.Sprintf("frame %d has no type: not a request", req.Sequence))
+	default:
+		c.replyError(req.Sequence, wire.CodeBadRequest, fmt.Sprintf("unknown request type %q", req.Type))
+	}
+}
+
+func (c *conn) replyUnknownNamespace(req *wire.Request) {
+	c.replyError(req.Sequence, wire.CodeUnknownNamespace, fmt.Sprintf("undefined namespace %q", req.Namespace))
+}
+
+// hello records the plugin's protocol and answers with the host's.
+func (c *conn) hello(req *wire.Request) {
+	var h wire.Hello
+	if req.Args != nil {
+		if err := wire.JSON.Unmarshal(req.Args, &h); err != nil {
+			c.replyError(req.Sequence, wire.CodeBadRequest, "hello: "+err.Error())
+			return
+		}
+	}
+	c.mu.Lock()
+	c.peer = &h
+	c.mu.Unlock()
+	reply, _ := wire.JSON.Marshal(wire.Hello{Protocol: wire.Protocol, Features: features, MaxFrame: int64(c.cfg.maxFrame)})
+	c.send(&wire.Response{Sequence: req.Sequence, Reply: reply})
+}
+
+// peerMaxFrame returns the smaller of the two ends' frame limits.
+func (c *conn) peerMaxFrame() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.peer != nil && c.peer.MaxFrame > 0 && c.peer.MaxFrame < int64(c.cfg.maxFrame) {
+		return int(c.peer.MaxFrame)
+	}
+	return c.cfg.maxFrame
+}

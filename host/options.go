@@ -1,0 +1,81 @@
+package host
+
+import (
+	"log"
+	"time"
+
+	"github.com/hostcall/hostcall/internal/wire"
+)
+
+// Defaults of the serve options.
+const (
+	DefaultMaxFrameSize = wire.DefaultMaxFrame
+	DefaultMaxInFlight  = 1024
+	DefaultDrainTimeout = 5 * time.Second
+)
+
+// ServeOption configures Serve.
+type ServeOption func(*serveConfig)
+
+type serveConfig struct {
+	maxFrame     int
+	maxInFlight  int
+	drainTimeout time.Duration
+	errorLog     *log.Logger
+}
+
+func newServeConfig(opts []ServeOption) serveConfig {
+	c := serveConfig{
+		maxFrame:     DefaultMaxFrameSize,
+		maxInFlight:  DefaultMaxInFlight,
+		drainTimeout: DefaultDrainTimeout,
+	}
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	return c
+}
+
+// WithMaxFrameSize sets the largest frame, request or response, blobs
+// included, that the connection accepts or sends (default 64 MiB). Larger
+// requests are discarded and answered with code too_large; larger results are
+// answered with too_large instead.
+func WithMaxFrameSize(n int) ServeOption {
+	return func(c *serveConfig) {
+		if n > 0 {
+			c.maxFrame = n
+		}
+	}
+}
+
+// WithMaxInFlight bounds how many calls of one connection run at once
+// (default 1024). When the bound is reached the host stops reading from that
+// plugin until a call finishes: backpressure instead of unbounded goroutines.
+func WithMaxInFlight(n int) ServeOption {
+	return func(c *serveConfig) {
+		if n > 0 {
+			c.maxInFlight = n
+		}
+	}
+}
+
+// WithDrainTimeout bounds how long Serve waits, once the connection has
+// ended and every call's context is canceled, for services still running
+// (default 5 s). A service that ignores its context and outlives the bound is
+// left to finish on its own: its result is dropped and Serve reports it.
+func WithDrainTimeout(d time.Duration) ServeOption {
+	return func(c *serveConfig) {
+		if d > 0 {
+			c.drainTimeout = d
+		}
+	}
+}
+
+// WithErrorLog sets where the host reports what it cannot tell the plugin:
+// a recovered panic's stack, frames dropped because no sequence could be
+// recovered. By default nothing is logged.
+func WithErrorLog(l *log.Logger) ServeOption {
+	return func(c *serveConfig) { c.errorLog = l }
+}

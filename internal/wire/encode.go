@@ -1,0 +1,132 @@
+package wire
+
+import (
+	"strconv"
+	"unicode/utf8"
+)
+
+// AppendRequest appends req to dst as one compact frame with sequence first,
+// blobs (when present) second, and a terminating newline.
+func AppendRequest(dst []byte, req *Request) []byte {
+	dst = appendHead(dst, req.Sequence, req.Blobs)
+	dst = append(dst, `,"type":`...)
+	dst = AppendString(dst, req.Type)
+	if req.Namespace != "" {
+		dst = append(dst, `,"namespace":`...)
+		dst = AppendString(dst, req.Namespace)
+	}
+	if req.Name != "" {
+		dst = append(dst, `,"name":`...)
+		dst = AppendString(dst, req.Name)
+	}
+	if req.Args != nil {
+		dst = append(dst, `,"args":`...)
+		dst = append(dst, req.Args...)
+	}
+	if req.Timeout != 0 {
+		dst = append(dst, `,"timeout":`...)
+		dst = strconv.AppendInt(dst, req.Timeout, 10)
+	}
+	return append(dst, "}\n"...)
+}
+
+// AppendResponse appends resp to dst as one compact frame with sequence
+// first, blobs (when present) second, and a terminating newline.
+func AppendResponse(dst []byte, resp *Response) []byte {
+	dst = appendHead(dst, resp.Sequence, resp.Blobs)
+	if resp.Reply != nil {
+		dst = append(dst, `,"reply":`...)
+		dst = append(dst, resp.Reply...)
+	}
+	if len(resp.Services) > 0 {
+		dst = append(dst, `,"services":[`...)
+		for i, s := range resp.Services {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = AppendString(dst, s)
+		}
+		dst = append(dst, ']')
+	}
+	if resp.OK {
+		dst = append(dst, `,"ok":true`...)
+	}
+	if resp.Error != "" {
+		dst = append(dst, `,"error":`...)
+		dst = AppendString(dst, resp.Error)
+	}
+	if resp.Code != "" {
+		dst = append(dst, `,"code":`...)
+		dst = AppendString(dst, resp.Code)
+	}
+	return append(dst, "}\n"...)
+}
+
+func appendHead(dst []byte, seq uint64, blobs []int64) []byte {
+	dst = append(dst, `{"sequence":`...)
+	dst = strconv.AppendUint(dst, seq, 10)
+	if len(blobs) > 0 {
+		dst = append(dst, `,"blobs":[`...)
+		for i, n := range blobs {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = strconv.AppendInt(dst, n, 10)
+		}
+		dst = append(dst, ']')
+	}
+	return dst
+}
+
+const hexDigits = "0123456789abcdef"
+
+// AppendString appends s as a JSON string. Control characters are escaped,
+// and invalid UTF-8 becomes U+FFFD as encoding/json does, so the result is
+// always valid JSON on one line.
+func AppendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

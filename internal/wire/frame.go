@@ -1,0 +1,49 @@
+package wire
+
+import "encoding/json"
+
+// Request is a frame travelling plugin to host (PROTOCOL.md section 3).
+type Request struct {
+	Sequence  uint64
+	Type      string
+	Namespace string
+	Name      string
+	// Args is the raw JSON of the args member, nil when absent.
+	Args json.RawMessage
+	// Timeout is the protocol 2 timeout in nanoseconds, 0 when absent.
+	Timeout int64
+	// Blobs lists the byte lengths of the raw blobs following the frame.
+	Blobs []int64
+}
+
+// Response is a frame travelling host to plugin (PROTOCOL.md section 4).
+type Response struct {
+	Sequence uint64
+	// Reply is the raw JSON of the reply member, nil when absent.
+	Reply    json.RawMessage
+	Services []string
+	OK       bool
+	Error    string
+	Code     string
+	Blobs    []int64
+}
+
+// Hello is the args of a hello request and the reply to it.
+type Hello struct {
+	Protocol int      `json:"protocol"`
+	Features []string `json:"features,omitempty"`
+	MaxFrame int64    `json:"maxFrame,omitempty"`
+}
+
+// Has reports whether h lists feature f.
+func (h *Hello) Has(f string) bool {
+	if h == nil {
+		return false
+	}
+	for _, g := range h.Features {
+		if g == f {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,315 @@
+package wire
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// ErrTruncated reports a stream that ended inside a frame.
+var ErrTruncated = errors.New("stream ended inside a frame")
+
+// headSize is how much of a frame too large to keep is retained, so that its
+// sequence (and blobs) can still be recovered.
+const headSize = 4 << 10
+
+// Frame is one JSON object read from a stream.
+type Frame struct {
+	// Data is the whole object. It is valid until the next call on the Framer
+	// and nil when TooLarge.
+	Data []byte
+	// Size is the object's length in bytes.
+	Size int64
+	// TooLarge is set when the object exceeded the limit and was discarded
+	// without being kept whole.
+	TooLarge bool
+	// Head holds the first bytes of a discarded object.
+	Head []byte
+}
+
+// Framer splits a byte stream into JSON objects by scanning the JSON itself:
+// object depth, strings and escapes. It accepts any bytes between objects
+// (whitespace, newlines or nothing), skips garbage to the next '{', never
+// waits for more input once an object is complete, and discards objects
+// larger than its limit through their end without buffering them.
+type Framer struct {
+	r   io.Reader
+	max int
+	buf []byte
+	r0  int // start of unread data
+	w0  int // end of unread data
+	err error
+
+	// Skipped counts bytes that could not start an object and were skipped.
+	Skipped int64
+}
+
+// NewFramer returns a Framer reading r with a frame limit of max bytes.
+func NewFramer(r io.Reader, max int) *Framer {
+	if max <= 0 {
+		max = DefaultMaxFrame
+	}
+	n := 64 << 10
+	if n > max+1 {
+		n = max + 1
+	}
+	return &Framer{r: r, max: max, buf: make([]byte, n)}
+}
+
+// Max returns the frame size limit.
+func (f *Framer) Max() int { return f.max }
+
+// Next returns the next object. At the clean end of the stream it returns
+// io.EOF; a stream that ends inside an object returns an error wrapping
+// ErrTruncated; read errors are returned as they are.
+func (f *Framer) Next() (Frame, error) {
+	if err := f.seekObject(); err != nil {
+		return Frame{}, err
+	}
+	var s objectScan
+	pos := f.r0
+	var fr Frame
+	for {
+		if end, done := s.scan(f.buf[pos:f.w0]); done {
+			pos += end
+			break
+		}
+		pos = f.w0
+		if !fr.TooLarge && int64(pos-f.r0) > int64(f.max) {
+			fr.TooLarge = true
+			fr.Head = head(f.buf[f.r0:pos])
+		}
+		if fr.TooLarge {
+			fr.Size += int64(pos - f.r0)
+			f.r0, f.w0, pos = 0, 0, 0
+		}
+		base := f.r0
+		if err := f.fill(); err != nil {
+			if err == io.EOF {
+				err = fmt.Errorf("%w (%d bytes read)", ErrTruncated, fr.Size+int64(f.w0-f.r0))
+			}
+			return Frame{}, err
+		}
+		pos -= base - f.r0
+	}
+	fr.Size += int64(pos - f.r0)
+	if !fr.TooLarge && fr.Size > int64(f.max) {
+		fr.TooLarge = true
+		fr.Head = head(f.buf[f.r0:pos])
+	}
+	if !fr.TooLarge {
+		fr.Data = f.buf[f.r0:pos]
+	}
+	f.r0 = pos
+	return fr, nil
+}
+
+// head copies the first headSize bytes of b.
+func head(b []byte) []byte {
+	if len(b) > headSize {
+		b = b[:headSize]
+	}
+	return append([]byte(nil), b...)
+}
+
+// seekObject skips to the next '{', counting what it skips other than JSON
+// whitespace.
+func (f *Framer) seekObject() error {
+	for {
+		for i := f.r0; i < f.w0; i++ {
+			switch c := f.buf[i]; c {
+			case '{':
+				f.r0 = i
+				return nil
+			case ' ', '\t', '\r', '\n':
+			default:
+				f.Skipped++
+			}
+		}
+		f.r0, f.w0 = 0, 0
+		if err := f.fill(); err != nil {
+			return err
+		}
+	}
+}
+
+// fill reads more input into the buffer, compacting or growing it first.
+// It moves unread data to the front, so callers must rebase their offsets
+// against r0.
+func (f *Framer) fill() error {
+	if f.err != nil {
+		return f.err
+	}
+	if f.r0 > 0 {
+		f.w0 = copy(f.buf, f.buf[f.r0:f.w0])
+		f.r0 = 0
+	}
+	if f.w0 == len(f.buf) {
+		n := 2 * len(f.buf)
+		if n > f.max+headSize+1 {
+			n = f.max + headSize + 1
+		}
+		if n <= len(f.buf) {
+			n = len(f.buf) + 1
+		}
+		nb := make([]byte, n)
+		copy(nb, f.buf[:f.w0])
+		f.buf = nb
+	}
+	for tries := 0; tries < 100; tries++ {
+		n, err := f.r.Read(f.buf[f.w0:])
+		f.w0 += n
+		if err != nil {
+			f.err = err
+			if n > 0 {
+				return nil
+			}
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+	}
+	f.err = io.ErrNoProgress
+	return f.err
+}
+
+// Buffered returns how many unread bytes the Framer holds.
+func (f *Framer) Buffered() int { return f.w0 - f.r0 }
+
+// ReadBlobs reads the raw blobs that follow a frame with a blobs member:
+// first the frame's terminating newline, then each blob. When keep is false
+// the bytes are consumed and dropped (a frame refused for its size).
+func (f *Framer) ReadBlobs(lengths []int64, keep bool) ([][]byte, error) {
+	if len(lengths) == 0 {
+		return nil, nil
+	}
+	if err := f.skipNewline(); err != nil {
+		return nil, err
+	}
+	var out [][]byte
+	if keep {
+		out = make([][]byte, len(lengths))
+	}
+	for i, n := range lengths {
+		var dst []byte
+		if keep {
+			dst = make([]byte, n)
+			out[i] = dst
+		}
+		if err := f.readRaw(dst, n); err != nil {
+			return nil, fmt.Errorf("reading blob %d of %d bytes: %w", i, n, err)
+		}
+	}
+	return out, nil
+}
+
+func (f *Framer) skipNewline() error {
+	if f.r0 == f.w0 {
+		if err := f.fill(); err != nil {
+			return noEOF(err)
+		}
+	}
+	if f.buf[f.r0] == '\n' {
+		f.r0++
+	}
+	return nil
+}
+
+// readRaw consumes n bytes, copying them to dst when dst is not nil.
+func (f *Framer) readRaw(dst []byte, n int64) error {
+	for n > 0 {
+		if f.r0 == f.w0 {
+			if dst != nil && int64(len(dst)) >= int64(len(f.buf)) {
+				// Large blob: read straight into its destination.
+				m, err := io.ReadFull(f.r, dst[len(dst)-int(n):])
+				if err != nil {
+					return noEOF(err)
+				}
+				n -= int64(m)
+				continue
+			}
+			f.r0, f.w0 = 0, 0
+			if err := f.fill(); err != nil {
+				return noEOF(err)
+			}
+		}
+		k := int64(f.w0 - f.r0)
+		if k > n {
+			k = n
+		}
+		if dst != nil {
+			copy(dst[len(dst)-int(n):], f.buf[f.r0:f.r0+int(k)])
+		}
+		f.r0 += int(k)
+		n -= k
+	}
+	return nil
+}
+
+func noEOF(err error) error {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return fmt.Errorf("%w (inside blobs)", ErrTruncated)
+	}
+	return err
+}
+
+// objectScan is the state of a scan through one JSON object.
+type objectScan struct {
+	depth int
+	inStr bool
+	esc   bool
+}
+
+// scan advances through b. It returns the offset just past the object's
+// closing brace and true when the object ends within b.
+func (s *objectScan) scan(b []byte) (int, bool) {
+	i := 0
+	for i < len(b) {
+		if s.inStr {
+			if s.esc {
+				s.esc = false
+				i++
+				continue
+			}
+			j := indexQuoteOrBackslash(b[i:])
+			if j < 0 {
+				return len(b), false
+			}
+			i += j
+			if b[i] == '\\' {
+				s.esc = true
+			} else {
+				s.inStr = false
+			}
+			i++
+			continue
+		}
+		switch b[i] {
+		case '"':
+			s.inStr = true
+		case '{', '[':
+			s.depth++
+		case '}', ']':
+			s.depth--
+			if s.depth <= 0 {
+				return i + 1, true
+			}
+		}
+		i++
+	}
+	return len(b), false
+}
+
+func indexQuoteOrBackslash(b []byte) int {
+	q := bytes.IndexByte(b, '"')
+	lim := b
+	if q >= 0 {
+		lim = b[:q]
+	}
+	if k := bytes.IndexByte(lim, '\\'); k >= 0 {
+		return k
+	}
+	return q
+}

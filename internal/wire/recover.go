@@ -1,0 +1,165 @@
+package wire
+
+import "strconv"
+
+// Recovered is what could be read from the top-level members of a frame that
+// does not parse, or of the head of a frame too large to keep.
+type Recovered struct {
+	Sequence    uint64
+	HasSequence bool
+	Blobs       []int64
+	HasBlobs    bool
+}
+
+// Recover reads the sequence and blobs members from the start of a frame,
+// tolerating invalid JSON elsewhere in it and a frame cut short. It walks
+// the top-level members in order and stops at the first it cannot make sense
+// of, so members placed first (as senders of this protocol do) are found
+// even in a frame that is otherwise garbage.
+func Recover(b []byte) Recovered {
+	var rec Recovered
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return rec
+	}
+	i++
+	for {
+		i = skipSpace(b, i)
+		key, next, ok := readKey(b, i)
+		if !ok {
+			return rec
+		}
+		i = skipSpace(b, next)
+		if i >= len(b) || b[i] != ':' {
+			return rec
+		}
+		i = skipSpace(b, i+1)
+		switch key {
+		case "sequence":
+			if v, n, ok := readUintToken(b, i); ok {
+				rec.Sequence, rec.HasSequence = v, true
+				i = n
+			}
+		case "blobs":
+			if v, n, ok := readLengths(b, i); ok {
+				rec.Blobs, rec.HasBlobs = v, true
+				i = n
+			}
+		}
+		if rec.HasSequence && rec.HasBlobs {
+			return rec
+		}
+		var s objectScan
+		i = skipValue(b, i, &s)
+		if i < 0 {
+			return rec
+		}
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] != ',' {
+			return rec
+		}
+		i++
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\r', '\n':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// readKey reads a member name. Escapes are kept as written: the members
+// recovered here have plain names.
+func readKey(b []byte, i int) (string, int, bool) {
+	if i >= len(b) || b[i] != '"' {
+		return "", 0, false
+	}
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return string(b[i+1 : j]), j + 1, true
+		}
+	}
+	return "", 0, false
+}
+
+func readUintToken(b []byte, i int) (uint64, int, bool) {
+	j := i
+	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+		j++
+	}
+	if j == i || j == len(b) {
+		return 0, 0, false // no digits, or the number may go on past a cut
+	}
+	v, err := strconv.ParseUint(string(b[i:j]), 10, 64)
+	if err != nil {
+		return 0, 0, false
+	}
+	return v, j, true
+}
+
+func readLengths(b []byte, i int) ([]int64, int, bool) {
+	if i >= len(b) || b[i] != '[' {
+		return nil, 0, false
+	}
+	var out []int64
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return out, i + 1, true
+	}
+	for {
+		v, n, ok := readUintToken(b, skipSpace(b, i))
+		if !ok || v > 1<<62 {
+			return nil, 0, false
+		}
+		out = append(out, int64(v))
+		i = skipSpace(b, n)
+		if i >= len(b) {
+			return nil, 0, false
+		}
+		switch b[i] {
+		case ',':
+			i++
+		case ']':
+			return out, i + 1, true
+		default:
+			return nil, 0, false
+		}
+	}
+}
+
+// skipValue skips one value starting at i and returns the offset after it,
+// or -1 when b ends first.
+func skipValue(b []byte, i int, s *objectScan) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '{', '[':
+		if end, done := s.scan(b[i:]); done {
+			return i + end
+		}
+		return -1
+	case '"':
+		_, n, ok := readKey(b, i)
+		if !ok {
+			return -1
+		}
+		return n
+	}
+	for j := i; j < len(b); j++ {
+		switch b[j] {
+		case ',', '}', ']', ' ', '\t', '\r', '\n':
+			return j
+		}
+	}
+	return -1
+}

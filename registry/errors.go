@@ -1,0 +1,39 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors returned by Lookup and Service.Invoke, matched with errors.Is.
+var (
+	ErrUnknownNamespace = errors.New("unknown namespace")
+	ErrUnknownService   = errors.New("unknown service")
+	ErrBadArguments     = errors.New("bad arguments")
+	ErrPanic            = errors.New("service panicked")
+	ErrResult           = errors.New("result cannot be encoded")
+)
+
+// ServiceError carries the error a service returned.
+type ServiceError struct {
+	Service string // "namespace.name"
+	Err     error
+}
+
+func (e *ServiceError) Error() string { return e.Err.Error() }
+func (e *ServiceError) Unwrap() error { return e.Err }
+
+// PanicError reports a service that panicked. Invoke recovers the panic so
+// that the host keeps serving.
+type PanicError struct {
+	Service string
+	Value   any
+	Stack   []byte
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("service %s panicked: %v", e.Service, e.Value)
+}
+
+// Is matches ErrPanic.
+func (e *PanicError) Is(target error) bool { return target == ErrPanic }

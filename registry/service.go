@@ -1,0 +1,212 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"runtime/debug"
+
+	jsoniter "github.com/json-iterator/go"
+	"github.com/modern-go/reflect2"
+
+	"github.com/hostcall/hostcall/internal/wire"
+)
+
+var bytesType = reflect.TypeOf([]byte(nil))
+
+// Service is one registered func, with everything needed to call it from
+// JSON prepared when it was added.
+type Service struct {
+	ns, name string
+	full     string // "ns.name", for messages
+	fn       reflect.Value
+	typ      reflect.Type
+	hasCtx   bool
+	hasErr   bool
+	variadic bool
+	params   []param // parameters after the context, the variadic one as its element
+	results  int     // results before the error
+}
+
+type param struct {
+	typ   reflect.Type
+	dec   jsoniter.ValDecoder
+	bytes bool // exactly []byte: may arrive as a blob index
+}
+
+func newService(ns, name string, fn any) (*Service, error) {
+	if fn == nil {
+		return nil, fmt.Errorf("service is nil")
+	}
+	v := reflect.ValueOf(fn)
+	t := v.Type()
+	hasCtx, hasErr, err := checkSignature(t)
+	if err != nil {
+		return nil, err
+	}
+	if v.IsNil() {
+		return nil, fmt.Errorf("service is a nil %v", t)
+	}
+	s := &Service{
+		ns: ns, name: name, full: ns + "." + name,
+		fn: v, typ: t, hasCtx: hasCtx, hasErr: hasErr, variadic: t.IsVariadic(),
+		results: t.NumOut(),
+	}
+	if hasErr {
+		s.results--
+	}
+	first := 0
+	if hasCtx {
+		first = 1
+	}
+	for i := first; i < t.NumIn(); i++ {
+		pt := t.In(i)
+		if s.variadic && i == t.NumIn()-1 {
+			pt = pt.Elem()
+		}
+		s.params = append(s.params, param{
+			typ:   pt,
+			dec:   wire.JSON.DecoderOf(reflect2.Type2(reflect.PointerTo(pt))),
+			bytes: pt == bytesType,
+		})
+	}
+	return s, nil
+}
+
+// Namespace returns the service's namespace.
+func (s *Service) Namespace() string { return s.ns }
+
+// Name returns the service's name.
+func (s *Service) Name() string { return s.name }
+
+// Type returns the service func's type.
+func (s *Service) Type() reflect.Type { return s.typ }
+
+// Invoke calls the service with args, the JSON array of its arguments (nil
+// or null for none), and appends the JSON array of its results, its error
+// left out, to dst. blobs holds the raw blobs of the request frame, which a
+// []byte argument may name by index.
+//
+// Errors: ErrBadArguments (naming the argument), a *ServiceError holding the
+// service's own error, a *PanicError (the panic is recovered), ErrResult.
+func (s *Service) Invoke(ctx context.Context, args []byte, blobs [][]byte, dst []byte) ([]byte, error) {
+	in, err := s.decodeArgs(ctx, args, blobs)
+	if err != nil {
+		return dst, err
+	}
+	out, err := s.call(in)
+	if err != nil {
+		return dst, err
+	}
+	if s.hasErr {
+		if e := out[s.results]; !e.IsNil() {
+			return dst, &ServiceError{Service: s.full, Err: e.Interface().(error)}
+		}
+	}
+	return s.encodeResults(dst, out[:s.results])
+}
+
+func (s *Service) call(in []reflect.Value) (out []reflect.Value, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Service: s.full, Value: v, Stack: debug.Stack()}
+		}
+	}()
+	return s.fn.Call(in), nil
+}
+
+func (s *Service) badArgs(format string, a ...any) error {
+	return fmt.Errorf("%w for %s: %s", ErrBadArguments, s.full, fmt.Sprintf(format, a...))
+}
+
+// paramAt returns the parameter the i-th argument decodes into.
+func (s *Service) paramAt(i int) (param, bool) {
+	if i < len(s.params) && !(s.variadic && i == len(s.params)-1) {
+		return s.params[i], true
+	}
+	if s.variadic {
+		return s.params[len(s.params)-1], true
+	}
+	return param{}, false
+}
+
+func (s *Service) decodeArgs(ctx context.Context, args []byte, blobs [][]byte) ([]reflect.Value, error) {
+	in := make([]reflect.Value, 0, len(s.params)+1)
+	if s.hasCtx {
+		in = append(in, reflect.ValueOf(&ctx).Elem())
+	}
+	n := 0
+	if len(args) > 0 {
+		iter := wire.JSON.BorrowIterator(args)
+		defer wire.JSON.ReturnIterator(iter)
+		switch iter.WhatIsNext() {
+		case jsoniter.NilValue:
+		case jsoniter.ArrayValue:
+			for iter.ReadArray() {
+				p, ok := s.paramAt(n)
+				if !ok {
+					iter.Skip()
+					n++
+					continue
+				}
+				v, err := s.decodeArg(iter, p, n, blobs)
+				if err != nil {
+					return nil, err
+				}
+				in = append(in, v)
+				n++
+			}
+			if iter.Error != nil {
+				return nil, s.badArgs("args: %v", iter.Error)
+			}
+		default:
+			return nil, s.badArgs("args must be a JSON array")
+		}
+	}
+	want := len(s.params)
+	switch {
+	case s.variadic && n < want-1:
+		return nil, s.badArgs("takes at least %d arguments, got %d", want-1, n)
+	case !s.variadic && n != want:
+		return nil, s.badArgs("takes %d arguments, got %d", want, n)
+	}
+	return in, nil
+}
+
+func (s *Service) decodeArg(iter *jsoniter.Iterator, p param, i int, blobs [][]byte) (reflect.Value, error) {
+	v := reflect.New(p.typ)
+	if p.bytes && iter.WhatIsNext() == jsoniter.NumberValue {
+		k := iter.ReadInt()
+		if iter.Error != nil || k < 0 || k >= len(blobs) {
+			return v, s.badArgs("argument %d ([]byte): blob index %d, but the frame has %d blobs", i, k, len(blobs))
+		}
+		v.Elem().SetBytes(blobs[k])
+		return v.Elem(), nil
+	}
+	p.dec.Decode(v.UnsafePointer(), iter)
+	if iter.Error != nil {
+		return v, s.badArgs("argument %d (%v): %v", i, p.typ, iter.Error)
+	}
+	return v.Elem(), nil
+}
+
+func (s *Service) encodeResults(dst []byte, out []reflect.Value) ([]byte, error) {
+	stream := wire.JSON.BorrowStream(nil)
+	stream.SetBuffer(dst)
+	defer func() {
+		stream.SetBuffer(nil) // the pool must not keep our buffer
+		wire.JSON.ReturnStream(stream)
+	}()
+	stream.WriteArrayStart()
+	for i, v := range out {
+		if i > 0 {
+			stream.WriteMore()
+		}
+		stream.WriteVal(v.Interface())
+		if stream.Error != nil {
+			return dst, fmt.Errorf("%w: %s result %d (%v): %v", ErrResult, s.full, i, v.Type(), stream.Error)
+		}
+	}
+	stream.WriteArrayEnd()
+	return stream.Buffer(), nil
+}

@@ -1,0 +1,155 @@
+package registry
+
+import (
+	"context"
+	"encoding"
+	"encoding/json"
+	"fmt"
+	"reflect"
+)
+
+var (
+	contextType         = reflect.TypeOf((*context.Context)(nil)).Elem()
+	errorType           = reflect.TypeOf((*error)(nil)).Elem()
+	jsonMarshalerType   = reflect.TypeOf((*json.Marshaler)(nil)).Elem()
+	jsonUnmarshalerType = reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()
+	textMarshalerType   = reflect.TypeOf((*encoding.TextMarshaler)(nil)).Elem()
+	textUnmarshalerType = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
+)
+
+// direction says whether a type must decode from JSON (a parameter) or encode
+// to it (a result).
+type direction int
+
+const (
+	decode direction = iota
+	encode
+)
+
+// checkSignature validates a service func type and reports whether it takes
+// a leading context and returns a trailing error.
+func checkSignature(t reflect.Type) (hasCtx, hasErr bool, err error) {
+	if t.Kind() != reflect.Func {
+		return false, false, fmt.Errorf("service must be a func, got %v", t)
+	}
+	for i := 0; i < t.NumIn(); i++ {
+		p := t.In(i)
+		if p == contextType {
+			if i != 0 {
+				return false, false, fmt.Errorf("parameter %d is a context.Context: it may only be the first parameter", i)
+			}
+			hasCtx = true
+			continue
+		}
+		if t.IsVariadic() && i == t.NumIn()-1 {
+			p = p.Elem()
+		}
+		if err := checkType(p, decode); err != nil {
+			return false, false, fmt.Errorf("parameter %d (%v): %v", i, t.In(i), err)
+		}
+	}
+	for i := 0; i < t.NumOut(); i++ {
+		r := t.Out(i)
+		if r == errorType {
+			if i != t.NumOut()-1 {
+				return false, false, fmt.Errorf("result %d is an error: it may only be the last result", i)
+			}
+			hasErr = true
+			continue
+		}
+		if err := checkType(r, encode); err != nil {
+			return false, false, fmt.Errorf("result %d (%v): %v", i, r, err)
+		}
+	}
+	return hasCtx, hasErr, nil
+}
+
+// checkType reports why t cannot cross the wire in direction d, naming the
+// offending type and where it sits inside t.
+func checkType(t reflect.Type, d direction) error {
+	return typeChecker{d: d, seen: map[reflect.Type]bool{}}.check(t, "")
+}
+
+type typeChecker struct {
+	d    direction
+	seen map[reflect.Type]bool
+}
+
+func (c typeChecker) check(t reflect.Type, path string) error {
+	if c.seen[t] {
+		return nil
+	}
+	c.seen[t] = true
+	if c.custom(t) {
+		return nil
+	}
+	where := func() string {
+		if path == "" {
+			return ""
+		}
+		return " at " + path
+	}
+	switch t.Kind() {
+	case reflect.Chan:
+		return fmt.Errorf("channel type %v%s cannot cross the wire", t, where())
+	case reflect.Func:
+		return fmt.Errorf("func type %v%s cannot cross the wire", t, where())
+	case reflect.UnsafePointer:
+		return fmt.Errorf("unsafe.Pointer%s cannot cross the wire", where())
+	case reflect.Complex64, reflect.Complex128:
+		return fmt.Errorf("complex type %v%s has no JSON form", t, where())
+	case reflect.Interface:
+		if c.d == decode && t.NumMethod() > 0 {
+			return fmt.Errorf("interface type %v%s cannot be decoded from JSON; use a concrete type", t, where())
+		}
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return c.check(t.Elem(), path+"[elem]")
+	case reflect.Map:
+		if err := c.checkKey(t.Key()); err != nil {
+			return fmt.Errorf("map type %v%s: %v", t, where(), err)
+		}
+		return c.check(t.Elem(), path+"[value]")
+	case reflect.Struct:
+		return c.checkFields(t, path)
+	}
+	return nil
+}
+
+// custom reports whether t handles its own JSON form in direction d.
+func (c typeChecker) custom(t reflect.Type) bool {
+	if c.d == encode {
+		return t.Implements(jsonMarshalerType) || t.Implements(textMarshalerType)
+	}
+	p := reflect.PointerTo(t)
+	return p.Implements(jsonUnmarshalerType) || p.Implements(textUnmarshalerType)
+}
+
+func (c typeChecker) checkKey(k reflect.Type) error {
+	switch k.Kind() {
+	case reflect.String, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return nil
+	}
+	if c.d == encode && k.Implements(textMarshalerType) ||
+		c.d == decode && reflect.PointerTo(k).Implements(textUnmarshalerType) {
+		return nil
+	}
+	return fmt.Errorf("key type %v is not a string, an integer or a TextMarshaler", k)
+}
+
+func (c typeChecker) checkFields(t reflect.Type, path string) error {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() && !f.Anonymous || f.Tag.Get("json") == "-" {
+			continue
+		}
+		name := t.Name() + "." + f.Name
+		if path != "" {
+			name = path + "." + f.Name
+		}
+		if err := c.check(f.Type, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}

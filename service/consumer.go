@@ -1,0 +1,261 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"time"
+
+	jsoniter "github.com/json-iterator/go"
+
+	"github.com/hostcall/hostcall/internal/wire"
+)
+
+var (
+	contextType = reflect.TypeOf((*context.Context)(nil)).Elem()
+	errorType   = reflect.TypeOf((*error)(nil)).Elem()
+	bytesType   = reflect.TypeOf([]byte(nil))
+)
+
+// GetService fills *fnPtr with a func that calls service name of namespace
+// ns in the host. The func has the service's parameters, optionally a
+// leading context.Context, and the service's results followed by an error:
+// the host's func(A, B) C is consumed as func(A, B) (C, error) or
+// func(context.Context, A, B) (C, error).
+//
+//	var add func(a, b int) (int, error)
+//	client.GetService("calc", "add", &add)
+//	sum, err := add(1, 2)
+//
+// A leading context cancels the call: the func returns at once with an
+// error wrapping the context's error, and the host's service sees its own
+// context canceled (protocol 2 hosts). A deadline travels to the host as the
+// call's timeout.
+//
+// GetService does not contact the host: an unknown service is reported by
+// the first call, as an error matching ErrUnknownService. It panics when
+// fnPtr is not a non-nil pointer to a func or the func's last result is not
+// error, and returns an error when a parameter or result type cannot cross
+// the wire (channels, funcs, complex numbers).
+func (c *Client) GetService(ns, name string, fnPtr any) error {
+	pv := reflect.ValueOf(fnPtr)
+	if pv.Kind() != reflect.Pointer || pv.IsNil() || pv.Elem().Kind() != reflect.Func {
+		panic(fmt.Sprintf("service: GetService(%q, %q): want a non-nil pointer to a func, got %T", ns, name, fnPtr))
+	}
+	ft := pv.Elem().Type()
+	if ft.NumOut() == 0 || ft.Out(ft.NumOut()-1) != errorType {
+		panic(fmt.Sprintf("service: GetService(%q, %q): %v must return error as its last result", ns, name, ft))
+	}
+	st, err := newStub(c, ns, name, ft)
+	if err != nil {
+		return fmt.Errorf("service: GetService(%q, %q): %w", ns, name, err)
+	}
+	pv.Elem().Set(reflect.MakeFunc(ft, st.call))
+	return nil
+}
+
+// stub is the state behind one consumer func.
+type stub struct {
+	c        *Client
+	ns, name string
+	what     string
+	typ      reflect.Type
+	hasCtx   bool
+	outs     []reflect.Type // results before the error
+}
+
+func newStub(c *Client, ns, name string, ft reflect.Type) (*stub, error) {
+	st := &stub{c: c, ns: ns, name: name, what: ns + "." + name, typ: ft}
+	for i := 0; i < ft.NumIn(); i++ {
+		p := ft.In(i)
+		if p == contextType {
+			if i != 0 {
+				return nil, fmt.Errorf("parameter %d is a context.Context: it may only be the first parameter", i)
+			}
+			st.hasCtx = true
+			continue
+		}
+		if err := checkWireType(p); err != nil {
+			return nil, fmt.Errorf("parameter %d (%v): %w", i, p, err)
+		}
+	}
+	for i := 0; i < ft.NumOut()-1; i++ {
+		r := ft.Out(i)
+		if err := checkWireType(r); err != nil {
+			return nil, fmt.Errorf("result %d (%v): %w", i, r, err)
+		}
+		st.outs = append(st.outs, r)
+	}
+	return st, nil
+}
+
+// checkWireType refuses the kinds that never cross the wire.
+func checkWireType(t reflect.Type) error {
+	seen := map[reflect.Type]bool{}
+	var walk func(t reflect.Type) error
+	walk = func(t reflect.Type) error {
+		if seen[t] {
+			return nil
+		}
+		seen[t] = true
+		switch t.Kind() {
+		case reflect.Chan, reflect.Func, reflect.UnsafePointer, reflect.Complex64, reflect.Complex128:
+			return fmt.Errorf("%v cannot cross the wire", t)
+		case reflect.Pointer, reflect.Slice, reflect.Array:
+			return walk(t.Elem())
+		case reflect.Map:
+			return walk(t.Elem())
+		case reflect.Struct:
+			for i := 0; i < t.NumField(); i++ {
+				f := t.Field(i)
+				if (f.IsExported() || f.Anonymous) && f.Tag.Get("json") != "-" {
+					if err := walk(f.Type); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	}
+	return walk(t)
+}
+
+// call is the body of the consumer func.
+func (st *stub) call(in []reflect.Value) []reflect.Value {
+	var ctx context.Context
+	if st.hasCtx {
+		ctx, _ = in[0].Interface().(context.Context)
+		in = in[1:]
+		if ctx == nil {
+			ctx = context.Background()
+		}
+	}
+	results, err := st.invoke(ctx, in)
+	out := make([]reflect.Value, 0, len(st.outs)+1)
+	for i, t := range st.outs {
+		if err == nil {
+			out = append(out, results[i])
+		} else {
+			out = append(out, reflect.Zero(t))
+		}
+	}
+	if err != nil {
+		return append(out, reflect.ValueOf(&err).Elem())
+	}
+	return append(out, reflect.Zero(errorType))
+}
+
+func (st *stub) invoke(ctx context.Context, in []reflect.Value) ([]reflect.Value, error) {
+	args, err := st.encodeArgs(in)
+	if err != nil {
+		return nil, err
+	}
+	req := &wire.Request{Type: wire.TypeCall, Namespace: st.ns, Name: st.name, Args: args}
+	if ctx != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, contextError(st.what, 0, err)
+		}
+		if dl, ok := ctx.Deadline(); ok && st.c.hostHas(wire.FeatureTimeout) {
+			req.Timeout = max(int64(time.Until(dl)), 1)
+		}
+	}
+	p, err := st.c.roundTrip(ctx, st.what, req)
+	putBuf(args)
+	if err != nil {
+		return nil, err
+	}
+	if p.resp.Error != "" {
+		return nil, remoteError(st.ns, st.name, &p.resp)
+	}
+	return st.decodeResults(p.resp.Reply, p.blobs)
+}
+
+// encodeArgs writes the JSON array of the arguments, a variadic slice
+// spread out one element per argument.
+func (st *stub) encodeArgs(in []reflect.Value) ([]byte, error) {
+	stream := wire.JSON.BorrowStream(nil)
+	stream.SetBuffer(getBuf())
+	defer func() {
+		stream.SetBuffer(nil)
+		wire.JSON.ReturnStream(stream)
+	}()
+	stream.WriteArrayStart()
+	n := 0
+	write := func(i int, v reflect.Value) error {
+		if n > 0 {
+			stream.WriteMore()
+		}
+		n++
+		stream.WriteVal(v.Interface())
+		if stream.Error != nil {
+			return fmt.Errorf("service %s: argument %d (%v): %w: %v", st.what, i, v.Type(), ErrBadArguments, stream.Error)
+		}
+		return nil
+	}
+	for i, v := range in {
+		if st.typ.IsVariadic() && i == len(in)-1 {
+			for j := 0; j < v.Len(); j++ {
+				if err := write(i+j, v.Index(j)); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
+		if err := write(i, v); err != nil {
+			return nil, err
+		}
+	}
+	stream.WriteArrayEnd()
+	return stream.Buffer(), nil
+}
+
+// decodeResults decodes the reply array into the func's result types.
+func (st *stub) decodeResults(reply []byte, blobs [][]byte) ([]reflect.Value, error) {
+	out := make([]reflect.Value, 0, len(st.outs))
+	iter := wire.JSON.BorrowIterator(reply)
+	defer wire.JSON.ReturnIterator(iter)
+	n := 0
+	if len(reply) > 0 && iter.WhatIsNext() == jsoniter.ArrayValue {
+		for iter.ReadArray() {
+			if n >= len(st.outs) {
+				iter.Skip()
+				n++
+				continue
+			}
+			v, err := st.decodeResult(iter, n, blobs)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+			n++
+		}
+	} else if len(reply) > 0 && iter.WhatIsNext() != jsoniter.NilValue {
+		return nil, fmt.Errorf("service %s: %w: reply is not a JSON array", st.what, ErrBadReply)
+	}
+	if iter.Error != nil {
+		return nil, fmt.Errorf("service %s: %w: %v", st.what, ErrBadReply, iter.Error)
+	}
+	if n != len(st.outs) {
+		return nil, fmt.Errorf("service %s: %w: the host returned %d results, %v expects %d",
+			st.what, ErrBadReply, n, st.typ, len(st.outs))
+	}
+	return out, nil
+}
+
+func (st *stub) decodeResult(iter *jsoniter.Iterator, i int, blobs [][]byte) (reflect.Value, error) {
+	t := st.outs[i]
+	v := reflect.New(t)
+	if t == bytesType && iter.WhatIsNext() == jsoniter.NumberValue {
+		k := iter.ReadInt()
+		if iter.Error != nil || k < 0 || k >= len(blobs) {
+			return v, fmt.Errorf("service %s: %w: result %d names blob %d of %d", st.what, ErrBadReply, i, k, len(blobs))
+		}
+		v.Elem().SetBytes(blobs[k])
+		return v.Elem(), nil
+	}
+	iter.ReadVal(v.Interface())
+	if iter.Error != nil {
+		return v, fmt.Errorf("service %s: %w: result %d (%v): %v", st.what, ErrBadReply, i, t, iter.Error)
+	}
+	return v.Elem(), nil
+}

@@ -1,0 +1,54 @@
+package service
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hostcall/hostcall/internal/wire"
+)
+
+// GetManifest decodes the manifest of namespace ns into v (a
+// *json.RawMessage keeps it raw). A namespace without a manifest leaves v
+// untouched.
+func (c *Client) GetManifest(ctx context.Context, ns string, v any) error {
+	p, err := c.request(ctx, wire.TypeGetManifest, ns)
+	if err != nil {
+		return err
+	}
+	if p.resp.Reply == nil {
+		return nil
+	}
+	if err := wire.JSON.Unmarshal(p.resp.Reply, v); err != nil {
+		return fmt.Errorf("service: manifest of %q: %w", ns, err)
+	}
+	return nil
+}
+
+// ListServices returns the sorted names of the services of namespace ns.
+func (c *Client) ListServices(ctx context.Context, ns string) ([]string, error) {
+	p, err := c.request(ctx, wire.TypeListServices, ns)
+	if err != nil {
+		return nil, err
+	}
+	return sortedCopy(p.resp.Services), nil
+}
+
+// HasNamespace reports whether the host defines namespace ns.
+func (c *Client) HasNamespace(ctx context.Context, ns string) (bool, error) {
+	p, err := c.request(ctx, wire.TypeHasNamespace, ns)
+	if err != nil {
+		return false, err
+	}
+	return p.resp.OK, nil
+}
+
+func (c *Client) request(ctx context.Context, typ, ns string) (*pendingCall, error) {
+	p, err := c.roundTrip(ctx, ns, &wire.Request{Type: typ, Namespace: ns})
+	if err != nil {
+		return nil, err
+	}
+	if p.resp.Error != "" {
+		return nil, remoteError(ns, "", &p.resp)
+	}
+	return p, nil
+}
