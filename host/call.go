@@ -115,6 +115,9 @@ func callCode(ctx context.Context, err error) string {
 	}
 	var se *registry.ServiceError
 	if errors.As(err, &se) && ctx.Err() != nil {
+		if context.Cause(ctx) == errShutdown {
+			return wire.CodeUnavailable
+		}
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return wire.CodeDeadlineExceeded
 		}

@@ -33,7 +33,10 @@ func Serve(ctx context.Context, reg *registry.Registry, r io.Reader, w io.Writer
 	}
 	cfg := newServeConfig(opts)
 	c := newConn(reg, r, w, cfg)
-	stop := context.AfterFunc(ctx, func() { interruptRead(r) })
+	stop := context.AfterFunc(ctx, func() {
+		c.cancel(errShutdown) // running calls answer unavailable
+		interruptRead(r)
+	})
 	err := c.readLoop()
 	stop()
 	if ctx.Err() != nil && (err == nil || errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, os.ErrClosed)) {
@@ -48,6 +51,12 @@ func Serve(ctx context.Context, reg *registry.Registry, r io.Reader, w io.Writer
 	return err
 }
 
+// Causes of the connection context's end.
+var (
+	errShutdown  = errors.New("host is shutting down")
+	errConnEnded = errors.New("connection ended")
+)
+
 // conn is the state of one served connection.
 type conn struct {
 	cfg serveConfig
@@ -57,7 +66,7 @@ type conn struct {
 	w   io.Writer
 
 	ctx    context.Context // canceled when the connection ends
-	cancel context.CancelFunc
+	cancel context.CancelCauseFunc
 	slots  chan struct{} // in-flight bound
 	calls  sync.WaitGroup
 
@@ -73,7 +82,7 @@ type running struct {
 }
 
 func newConn(reg *registry.Registry, r io.Reader, w io.Writer, cfg serveConfig) *conn {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
 	return &conn{
 		cfg:      cfg,
 		reg:      reg,
@@ -182,7 +191,7 @@ func (c *conn) replyError(seq uint64, code, msg string) {
 // shutdown cancels every call, waits for them within the drain bound and
 // flushes what they queued.
 func (c *conn) shutdown() error {
-	c.cancel()
+	c.cancel(errConnEnded)
 	var err error
 	if !waitTimeout(&c.calls, c.cfg.drainTimeout) {
 		err = fmt.Errorf("host: %s still running %v after the connection ended; their results are dropped",

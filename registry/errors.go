@@ -7,8 +7,8 @@ import (
 
 // Errors returned by Lookup and Service.Invoke, matched with errors.Is.
 var (
-	ErrUnknownNamespace = errors.New("unknown namespace")
-	ErrUnknownService   = errors.New("unknown service")
+	ErrUnknownNamespace = errors.New("undefined namespace")
+	ErrUnknownService   = errors.New("undefined service")
 	ErrBadArguments     = errors.New("bad arguments")
 	ErrPanic            = errors.New("service panicked")
 	ErrResult           = errors.New("result cannot be encoded")

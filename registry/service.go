@@ -2,9 +2,11 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"runtime/debug"
+	"strings"
 
 	jsoniter "github.com/json-iterator/go"
 	"github.com/modern-go/reflect2"
@@ -26,6 +28,7 @@ type Service struct {
 	variadic bool
 	params   []param // parameters after the context, the variadic one as its element
 	results  int     // results before the error
+	validate []bool  // per result: its encoding may hold unchecked raw JSON
 }
 
 type param struct {
@@ -54,6 +57,9 @@ func newService(ns, name string, fn any) (*Service, error) {
 	}
 	if hasErr {
 		s.results--
+	}
+	for i := 0; i < s.results; i++ {
+		s.validate = append(s.validate, writesRawJSON(t.Out(i)))
 	}
 	first := 0
 	if hasCtx {
@@ -89,30 +95,26 @@ func (s *Service) Type() reflect.Type { return s.typ }
 //
 // Errors: ErrBadArguments (naming the argument), a *ServiceError holding the
 // service's own error, a *PanicError (the panic is recovered), ErrResult.
-func (s *Service) Invoke(ctx context.Context, args []byte, blobs [][]byte, dst []byte) ([]byte, error) {
+//
+// A panic anywhere in the call, the service or the UnmarshalJSON and
+// MarshalJSON methods of its argument and result types, is recovered.
+func (s *Service) Invoke(ctx context.Context, args []byte, blobs [][]byte, dst []byte) (res []byte, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			res, err = dst, &PanicError{Service: s.full, Value: v, Stack: debug.Stack()}
+		}
+	}()
 	in, err := s.decodeArgs(ctx, args, blobs)
 	if err != nil {
 		return dst, err
 	}
-	out, err := s.call(in)
-	if err != nil {
-		return dst, err
-	}
+	out := s.fn.Call(in)
 	if s.hasErr {
 		if e := out[s.results]; !e.IsNil() {
 			return dst, &ServiceError{Service: s.full, Err: e.Interface().(error)}
 		}
 	}
 	return s.encodeResults(dst, out[:s.results])
-}
-
-func (s *Service) call(in []reflect.Value) (out []reflect.Value, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = &PanicError{Service: s.full, Value: v, Stack: debug.Stack()}
-		}
-	}()
-	return s.fn.Call(in), nil
 }
 
 func (s *Service) badArgs(format string, a ...any) error {
@@ -149,7 +151,7 @@ func (s *Service) decodeArgs(ctx context.Context, args []byte, blobs [][]byte) (
 					n++
 					continue
 				}
-				v, err := s.decodeArg(iter, p, n, blobs)
+				v, err := s.decodeArg(iter, args, p, n, blobs)
 				if err != nil {
 					return nil, err
 				}
@@ -157,7 +159,7 @@ func (s *Service) decodeArgs(ctx context.Context, args []byte, blobs [][]byte) (
 				n++
 			}
 			if iter.Error != nil {
-				return nil, s.badArgs("args: %v", iter.Error)
+				return nil, s.badArgs("args: %s", wire.DecodeError(iter.Error))
 			}
 		default:
 			return nil, s.badArgs("args must be a JSON array")
@@ -173,7 +175,7 @@ func (s *Service) decodeArgs(ctx context.Context, args []byte, blobs [][]byte) (
 	return in, nil
 }
 
-func (s *Service) decodeArg(iter *jsoniter.Iterator, p param, i int, blobs [][]byte) (reflect.Value, error) {
+func (s *Service) decodeArg(iter *jsoniter.Iterator, args []byte, p param, i int, blobs [][]byte) (reflect.Value, error) {
 	v := reflect.New(p.typ)
 	if p.bytes && iter.WhatIsNext() == jsoniter.NumberValue {
 		k := iter.ReadInt()
@@ -185,9 +187,21 @@ func (s *Service) decodeArg(iter *jsoniter.Iterator, p param, i int, blobs [][]b
 	}
 	p.dec.Decode(v.UnsafePointer(), iter)
 	if iter.Error != nil {
-		return v, s.badArgs("argument %d (%v): %v", i, p.typ, iter.Error)
+		return v, s.badArgs("argument %d (%v): %s", i, p.typ, explainArg(args, i, p.typ, iter.Error))
 	}
 	return v.Elem(), nil
+}
+
+// explainArg words why argument i does not decode into t, as encoding/json
+// would. It runs on the error path only.
+func explainArg(args []byte, i int, t reflect.Type, err error) string {
+	var elems []json.RawMessage
+	if json.Unmarshal(args, &elems) == nil && i < len(elems) {
+		if e := json.Unmarshal(elems[i], reflect.New(t).Interface()); e != nil {
+			return strings.TrimPrefix(e.Error(), "json: ")
+		}
+	}
+	return wire.DecodeError(err)
 }
 
 func (s *Service) encodeResults(dst []byte, out []reflect.Value) ([]byte, error) {
@@ -202,9 +216,13 @@ func (s *Service) encodeResults(dst []byte, out []reflect.Value) ([]byte, error)
 		if i > 0 {
 			stream.WriteMore()
 		}
+		start := len(stream.Buffer())
 		stream.WriteVal(v.Interface())
 		if stream.Error != nil {
 			return dst, fmt.Errorf("%w: %s result %d (%v): %v", ErrResult, s.full, i, v.Type(), stream.Error)
+		}
+		if s.validate[i] && !json.Valid(stream.Buffer()[start:]) {
+			return dst, fmt.Errorf("%w: %s result %d (%v): encodes to invalid JSON", ErrResult, s.full, i, v.Type())
 		}
 	}
 	stream.WriteArrayEnd()

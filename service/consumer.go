@@ -38,6 +38,12 @@ var (
 // error, and returns an error when a parameter or result type cannot cross
 // the wire (channels, funcs, complex numbers).
 func (c *Client) GetService(ns, name string, fnPtr any) error {
+	return bindStub(func() *Client { return c }, ns, name, fnPtr)
+}
+
+// bindStub fills the func fnPtr points to with a stub calling service
+// ns.name through the client that client returns at each call.
+func bindStub(client func() *Client, ns, name string, fnPtr any) error {
 	pv := reflect.ValueOf(fnPtr)
 	if pv.Kind() != reflect.Pointer || pv.IsNil() || pv.Elem().Kind() != reflect.Func {
 		panic(fmt.Sprintf("service: GetService(%q, %q): want a non-nil pointer to a func, got %T", ns, name, fnPtr))
@@ -46,7 +52,7 @@ func (c *Client) GetService(ns, name string, fnPtr any) error {
 	if ft.NumOut() == 0 || ft.Out(ft.NumOut()-1) != errorType {
 		panic(fmt.Sprintf("service: GetService(%q, %q): %v must return error as its last result", ns, name, ft))
 	}
-	st, err := newStub(c, ns, name, ft)
+	st, err := newStub(client, ns, name, ft)
 	if err != nil {
 		return fmt.Errorf("service: GetService(%q, %q): %w", ns, name, err)
 	}
@@ -56,7 +62,7 @@ func (c *Client) GetService(ns, name string, fnPtr any) error {
 
 // stub is the state behind one consumer func.
 type stub struct {
-	c        *Client
+	client   func() *Client
 	ns, name string
 	what     string
 	typ      reflect.Type
@@ -64,8 +70,8 @@ type stub struct {
 	outs     []reflect.Type // results before the error
 }
 
-func newStub(c *Client, ns, name string, ft reflect.Type) (*stub, error) {
-	st := &stub{c: c, ns: ns, name: name, what: ns + "." + name, typ: ft}
+func newStub(client func() *Client, ns, name string, ft reflect.Type) (*stub, error) {
+	st := &stub{client: client, ns: ns, name: name, what: ns + "." + name, typ: ft}
 	for i := 0; i < ft.NumIn(); i++ {
 		p := ft.In(i)
 		if p == contextType {
@@ -150,16 +156,17 @@ func (st *stub) invoke(ctx context.Context, in []reflect.Value) ([]reflect.Value
 	if err != nil {
 		return nil, err
 	}
+	c := st.client()
 	req := &wire.Request{Type: wire.TypeCall, Namespace: st.ns, Name: st.name, Args: args}
 	if ctx != nil {
 		if err := ctx.Err(); err != nil {
 			return nil, contextError(st.what, 0, err)
 		}
-		if dl, ok := ctx.Deadline(); ok && st.c.hostHas(wire.FeatureTimeout) {
+		if dl, ok := ctx.Deadline(); ok && c.hostHas(wire.FeatureTimeout) {
 			req.Timeout = max(int64(time.Until(dl)), 1)
 		}
 	}
-	p, err := st.c.roundTrip(ctx, st.what, req)
+	p, err := c.roundTrip(ctx, st.what, req)
 	putBuf(args)
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 
 	"github.com/hostcall/hostcall/internal/wire"
@@ -70,6 +71,9 @@ func (e *RemoteError) Error() string {
 	what := e.Namespace
 	if e.Name != "" {
 		what += "." + e.Name
+	}
+	if strings.Contains(e.Message, what) {
+		return e.Message // the host's message names the service already
 	}
 	return fmt.Sprintf("service %s: %s", what, e.Message)
 }

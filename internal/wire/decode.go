@@ -1,9 +1,11 @@
 package wire
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	jsoniter "github.com/json-iterator/go"
 )
@@ -38,7 +40,7 @@ func ParseRequest(data []byte, req *Request) error {
 		}
 		return iter.Error == nil
 	})
-	return finish(iter, haveSeq, "request")
+	return finish(iter, data, haveSeq, "request")
 }
 
 // ParseResponse decodes one response frame, with the rules of ParseRequest.
@@ -68,12 +70,28 @@ func ParseResponse(data []byte, resp *Response) error {
 		}
 		return iter.Error == nil
 	})
-	return finish(iter, haveSeq, "response")
+	return finish(iter, data, haveSeq, "response")
 }
 
-func finish(iter *jsoniter.Iterator, haveSeq bool, what string) error {
-	if iter.Error != nil && !errors.Is(iter.Error, io.EOF) {
-		return fmt.Errorf("invalid %s frame: %v", what, iter.Error)
+// finish checks the iterator after the frame's object. Any error fails the
+// frame, io.EOF included: the iterator ran out of input inside the object,
+// where a number cut short otherwise reads as complete. So does anything but
+// whitespace after the object.
+func finish(iter *jsoniter.Iterator, data []byte, haveSeq bool, what string) error {
+	if iter.Error == nil {
+		iter.WhatIsNext() // at the end of data, this sets io.EOF
+		if iter.Error == nil {
+			iter.ReportError("finish", "data after the object")
+		} else if errors.Is(iter.Error, io.EOF) {
+			iter.Error = nil
+		}
+	}
+	if iter.Error != nil {
+		var v any
+		if err := json.Unmarshal(data, &v); err != nil {
+			return fmt.Errorf("invalid %s frame: not JSON: %v", what, err)
+		}
+		return fmt.Errorf("invalid %s frame: %s", what, DecodeError(iter.Error))
 	}
 	if !haveSeq {
 		return fmt.Errorf("invalid %s frame: no sequence", what)
@@ -163,4 +181,14 @@ func readBlobs(iter *jsoniter.Iterator) []int64 {
 		return true
 	})
 	return out
+}
+
+// DecodeError returns the codec's message for err without the dump of the
+// input it appends, which can be long and holds raw bytes.
+func DecodeError(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, ", error found in #"); i >= 0 {
+		msg = msg[:i]
+	}
+	return msg
 }

@@ -1,0 +1,52 @@
+package hosttest
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+
+	"github.com/hostcall/hostcall/registry"
+)
+
+// Registry returns the registry the golden transcripts are written against.
+//
+//	calc (manifest {"description":"arithmetic"}):
+//	  add(a, b int) int
+//	  div(a, b float64) (float64, error)   // "division by zero"
+//	  boom()                               // panics "boom"
+//	  wait(ctx) error                      // returns ctx.Err() once canceled
+//	  echo(b []byte) []byte
+//	  concat(sep string, parts ...string) string
+//	  big(n int) string                    // n times "x"
+//	  nan() float64                        // NaN: cannot be encoded
+//	log (no manifest):
+//	  info(msg string)
+func Registry() *registry.Registry {
+	reg := registry.New()
+	reg.Define("calc", map[string]string{"description": "arithmetic"})
+	reg.AddServices(registry.Services{
+		"calc": {
+			"add": func(a, b int) int { return a + b },
+			"div": func(a, b float64) (float64, error) {
+				if b == 0 {
+					return 0, errors.New("division by zero")
+				}
+				return a / b, nil
+			},
+			"boom": func() { panic("boom") },
+			"wait": func(ctx context.Context) error {
+				<-ctx.Done()
+				return ctx.Err()
+			},
+			"echo":   func(b []byte) []byte { return b },
+			"concat": func(sep string, parts ...string) string { return strings.Join(parts, sep) },
+			"big":    func(n int) string { return strings.Repeat("x", n) },
+			"nan":    func() float64 { return math.NaN() },
+		},
+		"log": {
+			"info": func(msg string) {},
+		},
+	})
+	return reg
+}
