@@ -1,0 +1,36 @@
+// Package host serves a registry of Go funcs to plugin processes.
+//
+// Serve speaks the hostcall protocol (docs/PROTOCOL.md, protocols 1 and 2)
+// on any reader/writer pair: it reads the plugin's requests from r and
+// writes responses to w until the plugin closes its stream or ctx ends.
+//
+//	reg := registry.New()
+//	reg.AddService("calc", "add", func(a, b int) int { return a + b })
+//	err := host.Serve(ctx, reg, requests, responses)
+//
+// # Concurrency
+//
+// One goroutine reads; each call runs in its own goroutine with a context
+// that the plugin's cancel frame, the call's timeout or the end of the
+// connection cancels, so a slow service never holds up the others. At most
+// WithMaxInFlight calls run at once per connection: beyond that the host
+// stops reading from that plugin, which is backpressure, not a queue that
+// grows. Responses go out through one writer that batches what is queued
+// while it writes.
+//
+// # Bad input
+//
+// Nothing a plugin sends panics the host or hangs it. A frame that is not a
+// request is answered with code bad_request when its sequence can be
+// recovered and dropped otherwise; a frame over the size limit is discarded
+// as it streams by and answered with too_large; bytes between frames are
+// skipped. A service that panics is answered with code panic and the host
+// keeps serving.
+//
+// # Shutdown
+//
+// When the connection ends, every running call's context is canceled (calls
+// cut short because ctx ended answer unavailable, the others canceled), and
+// Serve waits for the services to return, within WithDrainTimeout, before it
+// returns.
+package host
