@@ -18,9 +18,18 @@ var (
 type ServiceError struct {
 	Service string // "namespace.name"
 	Err     error
+
+	msg string // Err.Error(), taken by Invoke where a panic is recovered
 }
 
-func (e *ServiceError) Error() string { return e.Err.Error() }
+// Error returns the message of the service's error, unchanged.
+func (e *ServiceError) Error() string {
+	if e.msg != "" {
+		return e.msg
+	}
+	return e.Err.Error()
+}
+
 func (e *ServiceError) Unwrap() error { return e.Err }
 
 // PanicError reports a service that panicked. Invoke recovers the panic so

@@ -1,7 +1,9 @@
 package registry
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -42,9 +44,10 @@ func (r *Registry) Inherit() *Registry {
 func (r *Registry) Parent() *Registry { return r.parent }
 
 // Define declares namespace ns in this layer with a manifest, any value that
-// encodes to JSON (nil for none). Defining a namespace a parent layer has
-// shadows the parent's namespace as a whole. Define panics if ns is already
-// defined in this layer or the manifest does not encode.
+// encodes to JSON (nil, or a nil json.RawMessage, for none). Defining a
+// namespace a parent layer has shadows the parent's namespace as a whole.
+// Define panics if ns is already defined in this layer or the manifest does
+// not encode.
 func (r *Registry) Define(ns string, manifest any) {
 	raw, err := encodeManifest(manifest)
 	if err != nil {
@@ -66,17 +69,30 @@ func (r *Registry) Define(ns string, manifest any) {
 	n.manifest = raw
 }
 
+// encodeManifest returns m as JSON the registry owns. The codec copies
+// MarshalJSON's output through unchecked, so the result is validated: it
+// goes out verbatim in getManifest replies.
 func encodeManifest(m any) (json.RawMessage, error) {
 	if m == nil {
 		return nil, nil
 	}
 	if raw, ok := m.(json.RawMessage); ok {
-		if !json.Valid(raw) {
-			return nil, fmt.Errorf("invalid JSON")
+		if raw == nil {
+			return nil, nil
 		}
-		return raw, nil
+		if !json.Valid(raw) {
+			return nil, errors.New("invalid JSON")
+		}
+		return bytes.Clone(raw), nil // the caller may reuse its buffer
 	}
-	return wire.JSON.Marshal(m)
+	raw, err := wire.JSON.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	if !json.Valid(raw) {
+		return nil, errors.New("invalid JSON")
+	}
+	return raw, nil
 }
 
 // own returns the namespace ns of this layer, creating it when no layer
@@ -137,8 +153,8 @@ func (r *Registry) Namespaces() []string {
 	return out
 }
 
-// Manifest returns the manifest of ns as JSON (nil when it has none) and
-// whether ns exists.
+// Manifest returns a copy of the manifest of ns as JSON (nil when it has
+// none) and whether ns exists.
 func (r *Registry) Manifest(ns string) (json.RawMessage, bool) {
 	n := r.find(ns)
 	if n == nil {
@@ -146,7 +162,7 @@ func (r *Registry) Manifest(ns string) (json.RawMessage, bool) {
 	}
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	return n.manifest, true
+	return bytes.Clone(n.manifest), true
 }
 
 // ServiceNames returns the sorted names of the services of ns and whether ns

@@ -111,7 +111,9 @@ func (s *Service) Invoke(ctx context.Context, args []byte, blobs [][]byte, dst [
 	out := s.fn.Call(in)
 	if s.hasErr {
 		if e := out[s.results]; !e.IsNil() {
-			return dst, &ServiceError{Service: s.full, Err: e.Interface().(error)}
+			err := e.Interface().(error)
+			// Error may panic, on a typed nil for one: do it here.
+			return dst, &ServiceError{Service: s.full, Err: err, msg: err.Error()}
 		}
 	}
 	return s.encodeResults(dst, out[:s.results])

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 )
 
 var (
@@ -102,7 +103,9 @@ func (c typeChecker) check(t reflect.Type, path string) error {
 		if c.d == decode && t.NumMethod() > 0 {
 			return fmt.Errorf("interface type %v%s cannot be decoded from JSON; use a concrete type", t, where())
 		}
-	case reflect.Pointer, reflect.Slice, reflect.Array:
+	case reflect.Pointer:
+		return c.check(t.Elem(), path) // a selector goes through pointers
+	case reflect.Slice, reflect.Array:
 		return c.check(t.Elem(), path+"[elem]")
 	case reflect.Map:
 		if err := c.checkKey(t.Key()); err != nil {
@@ -140,16 +143,42 @@ func (c typeChecker) checkKey(k reflect.Type) error {
 func (c typeChecker) checkFields(t reflect.Type, path string) error {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		if !f.IsExported() && !f.Anonymous || f.Tag.Get("json") == "-" {
+		if ignoredField(f) {
 			continue
 		}
-		name := t.Name() + "." + f.Name
-		if path != "" {
+		name := f.Name
+		switch {
+		case path != "":
 			name = path + "." + f.Name
+		case t.Name() != "":
+			name = t.Name() + "." + f.Name
 		}
 		if err := c.check(f.Type, name); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// ignoredField reports whether the codec leaves f out, as encoding/json
+// does: a field tagged "-", and an unexported field unless it embeds a
+// struct (or a pointer to one) whose exported fields it promotes.
+func ignoredField(f reflect.StructField) bool {
+	tag := f.Tag.Get("json")
+	switch {
+	case tag == "-":
+		return true
+	case f.IsExported():
+		return false
+	case !f.Anonymous:
+		return true
+	}
+	if name, _, _ := strings.Cut(tag, ","); name != "" {
+		return true // a named unexported field
+	}
+	t := f.Type
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Kind() != reflect.Struct
 }
