@@ -1,0 +1,158 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hostcall/hostcall/opener"
+	"github.com/hostcall/hostcall/pluginexec"
+	"github.com/hostcall/hostcall/registry"
+)
+
+// BindFunc connects reg to one plugin run: it prepares a transport, serves
+// reg on it (with Serve), calls next with the options that tell the plugin
+// where the transport is (typically --host-file arguments, see
+// WithFilePath), and tears the transport down once next has returned, that
+// is once the plugin has exited. It returns the run's error.
+type BindFunc func(ctx context.Context, plug *pluginexec.Plugin, c *pluginexec.Command,
+	next func(context.Context, ...pluginexec.ExecOption) error, reg *registry.Registry) error
+
+// BindOption configures Bind.
+type BindOption func(*bindConfig)
+
+type bindConfig struct {
+	bind     func(cfg *bindConfig) BindFunc
+	flag     string
+	serve    []ServeOption
+	teardown time.Duration
+}
+
+// DefaultHostFlag is the flag that announces the host's URLs to a plugin.
+const DefaultHostFlag = "--host-file"
+
+// Bind returns an ExecOption that serves reg to every plugin run it is given
+// to, each run on its own connection. A plugin that exits, crashes or closes
+// its pipes ends its own connection and no other.
+//
+// The transport is chosen by the options: anonymous pipes reached through
+// procfs by default on Linux (WithAnonymousPipe), inherited descriptors
+// elsewhere (WithInheritedPipes), named pipes for plugins in containers
+// (WithNamedPipes), or any BindFunc (WithBindFunc). The built-in transports
+// serve directly on the OS descriptors, with no copying goroutines.
+func Bind(reg *registry.Registry, opts ...BindOption) pluginexec.ExecOption {
+	if reg == nil {
+		panic("host: Bind with a nil registry")
+	}
+	cfg := &bindConfig{bind: defaultBinder, flag: DefaultHostFlag, teardown: 2 * time.Second}
+	for _, o := range opts {
+		if o != nil {
+			o(cfg)
+		}
+	}
+	f := cfg.bind(cfg)
+	return pluginexec.WithExecInterceptor(func(ctx context.Context, plug *pluginexec.Plugin, c *pluginexec.Command,
+		next func(context.Context, ...pluginexec.ExecOption) error) error {
+		return f(ctx, plug, c, next, reg)
+	})
+}
+
+// WithBindFunc binds with a custom transport.
+func WithBindFunc(f BindFunc) BindOption {
+	return func(c *bindConfig) {
+		if f != nil {
+			c.bind = func(*bindConfig) BindFunc { return f }
+		}
+	}
+}
+
+// WithServeOptions passes options to the Serve of each connection the
+// built-in transports make.
+func WithServeOptions(opts ...ServeOption) BindOption {
+	return func(c *bindConfig) { c.serve = append(c.serve, opts...) }
+}
+
+// WithHostFlag sets the flag that announces the URLs to the plugin: "--host"
+// for plugins built for hosts of the older convention. The default is
+// "--host-file".
+func WithHostFlag(name string) BindOption {
+	return func(c *bindConfig) {
+		if name != "" {
+			c.flag = "--" + strings.TrimLeft(name, "-")
+		}
+	}
+}
+
+// WithFilePath tells the plugin to open one URL read-write (a socket, for
+// example). A path without a scheme is turned into a file URL.
+func WithFilePath(p string) pluginexec.ExecOption {
+	return pluginexec.WithPrependArgs(DefaultHostFlag, asURL(p))
+}
+
+// WithFilePathPair tells the plugin to read from in and write to out. Paths
+// without a scheme are turned into file URLs.
+func WithFilePathPair(in, out string) pluginexec.ExecOption {
+	return pluginexec.WithPrependArgs(DefaultHostFlag, asURL(in), DefaultHostFlag, asURL(out))
+}
+
+func asURL(p string) string {
+	if strings.Contains(p, "://") {
+		return p
+	}
+	return opener.FileURL(p)
+}
+
+// hostArgs announces the plugin's input and output URLs with cfg's flag.
+func (cfg *bindConfig) hostArgs(in, out string) pluginexec.ExecOption {
+	return pluginexec.WithPrependArgs(cfg.flag, in, cfg.flag, out)
+}
+
+// session is Serve running for the length of one plugin run.
+type session struct {
+	cancel context.CancelFunc
+	done   chan error
+	what   string
+	files  []*os.File // closed by the binder once the session has finished
+}
+
+// startSession serves reg on r and w in a goroutine.
+func startSession(ctx context.Context, reg *registry.Registry, plug *pluginexec.Plugin, c *pluginexec.Command,
+	r io.Reader, w io.Writer, opts []ServeOption) *session {
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s := &session{cancel: cancel, done: make(chan error, 1), what: runName(plug, c)}
+	for _, x := range []any{r, w} {
+		if f, ok := x.(*os.File); ok {
+			s.files = append(s.files, f)
+		}
+	}
+	go func() { s.done <- Serve(sctx, reg, r, w, opts...) }()
+	return s
+}
+
+func runName(plug *pluginexec.Plugin, c *pluginexec.Command) string {
+	return fmt.Sprintf("%s %v", plug.Path(), c.Path)
+}
+
+// finish waits for Serve to see the end of the plugin's stream, at most
+// grace (a grandchild may hold the pipe open), then stops it. It joins a
+// serving failure to the run's error.
+func (s *session) finish(runErr error, grace time.Duration) error {
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	var err error
+	select {
+	case err = <-s.done:
+	case <-t.C:
+		s.cancel()
+		err = <-s.done
+	}
+	s.cancel()
+	if err == nil || errors.Is(err, context.Canceled) && !strings.Contains(err.Error(), "still running") {
+		return runErr
+	}
+	return errors.Join(runErr, fmt.Errorf("host: serving %s: %w", s.what, err))
+}

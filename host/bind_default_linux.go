@@ -1,0 +1,7 @@
+package host
+
+// defaultBinder on Linux: anonymous pipes through procfs.
+func defaultBinder(cfg *bindConfig) BindFunc {
+	WithAnonymousPipe()(cfg)
+	return cfg.bind(cfg)
+}

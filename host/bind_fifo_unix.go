@@ -1,0 +1,109 @@
+//go:build unix
+
+package host
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/hostcall/hostcall/opener"
+	"github.com/hostcall/hostcall/pluginexec"
+	"github.com/hostcall/hostcall/registry"
+)
+
+// WithNamedPipes binds through two FIFOs, for plugins that do not share the
+// host's PID namespace (containers). For each run the host creates a fresh
+// directory, mode 0700, under hostDir, holding the FIFOs "in" (host to
+// plugin) and "out" (plugin to host), mode 0600, and announces them to the
+// plugin under pluginDir: the same directory as mounted inside the
+// container (pass the same path twice when the plugin sees hostDir as is).
+// The directory is removed when the run ends.
+func WithNamedPipes(hostDir, pluginDir string) BindOption {
+	return func(c *bindConfig) {
+		c.bind = func(cfg *bindConfig) BindFunc {
+			return func(ctx context.Context, plug *pluginexec.Plugin, cmd *pluginexec.Command,
+				next func(context.Context, ...pluginexec.ExecOption) error, reg *registry.Registry) error {
+				return cfg.serveFIFOs(ctx, plug, cmd, next, reg, hostDir, pluginDir)
+			}
+		}
+	}
+}
+
+func (cfg *bindConfig) serveFIFOs(ctx context.Context, plug *pluginexec.Plugin, cmd *pluginexec.Command,
+	next func(context.Context, ...pluginexec.ExecOption) error, reg *registry.Registry, hostDir, pluginDir string) error {
+	dir, err := os.MkdirTemp(hostDir, "hostcall-")
+	if err != nil {
+		return fmt.Errorf("host: named pipes: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	in, out := filepath.Join(dir, "in"), filepath.Join(dir, "out")
+	for _, p := range []string{in, out} {
+		if err := unix.Mkfifo(p, 0o600); err != nil {
+			return fmt.Errorf("host: named pipes: mkfifo %s: %w", p, err)
+		}
+	}
+	// Opening a FIFO waits for the other end: open ours in the background
+	// while the plugin starts and opens its own.
+	w := openAsync(in, os.O_WRONLY)
+	r := openAsync(out, os.O_RDONLY)
+	connected := make(chan *session, 1)
+	go func() {
+		rf, wf := <-r, <-w
+		if rf.err != nil || wf.err != nil {
+			closeFiles(rf.f, wf.f)
+			connected <- nil
+			return
+		}
+		connected <- startSession(ctx, reg, plug, cmd, rf.f, wf.f, cfg.serve)
+	}()
+	sub := filepath.Base(dir)
+	runErr := next(ctx, cfg.hostArgs(
+		opener.FileURL(filepath.Join(pluginDir, sub, "in")),
+		opener.FileURL(filepath.Join(pluginDir, sub, "out"))))
+	// A plugin that never opened its ends leaves ours waiting: open the
+	// other side ourselves so that they return.
+	unblock(in, os.O_RDONLY)
+	unblock(out, os.O_WRONLY)
+	s := <-connected
+	if s == nil {
+		return runErr
+	}
+	err = s.finish(runErr, cfg.teardown)
+	closeFiles(s.files...)
+	return err
+}
+
+type openResult struct {
+	f   *os.File
+	err error
+}
+
+func openAsync(path string, flag int) <-chan openResult {
+	ch := make(chan openResult, 1)
+	go func() {
+		f, err := os.OpenFile(path, flag, 0)
+		ch <- openResult{f, err}
+	}()
+	return ch
+}
+
+// unblock opens path without waiting and closes it at once, so that a
+// pending open of the other end returns. When nothing waits it fails
+// (ENXIO for a writer without a reader), which is harmless.
+func unblock(path string, flag int) {
+	if fd, err := unix.Open(path, flag|unix.O_NONBLOCK|unix.O_CLOEXEC, 0); err == nil {
+		unix.Close(fd)
+	}
+}
+
+func closeFiles(fs ...*os.File) {
+	for _, f := range fs {
+		if f != nil {
+			f.Close()
+		}
+	}
+}

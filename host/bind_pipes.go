@@ -1,0 +1,138 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/hostcall/hostcall/opener"
+	"github.com/hostcall/hostcall/pluginexec"
+	"github.com/hostcall/hostcall/registry"
+)
+
+// pipePair is the two OS pipes of one connection.
+type pipePair struct {
+	hostR, hostW     *os.File // the host reads requests, writes responses
+	pluginR, pluginW *os.File // the plugin's ends
+}
+
+func newPipePair() (*pipePair, error) {
+	pr, hw, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("host: making pipes: %w", err)
+	}
+	hr, pw, err := os.Pipe()
+	if err != nil {
+		pr.Close()
+		hw.Close()
+		return nil, fmt.Errorf("host: making pipes: %w", err)
+	}
+	return &pipePair{hostR: hr, hostW: hw, pluginR: pr, pluginW: pw}, nil
+}
+
+// closePlugin closes the host's copies of the plugin's ends, so the host
+// reads EOF once the plugin's own copies are gone.
+func (p *pipePair) closePlugin() {
+	p.pluginR.Close()
+	p.pluginW.Close()
+}
+
+func (p *pipePair) closeHost() {
+	p.hostR.Close()
+	p.hostW.Close()
+}
+
+// servePipes runs one plugin on a fresh pipe pair: announce says how the
+// plugin finds its ends.
+func (cfg *bindConfig) servePipes(ctx context.Context, plug *pluginexec.Plugin, c *pluginexec.Command,
+	next func(context.Context, ...pluginexec.ExecOption) error, reg *registry.Registry,
+	announce func(*pipePair) (pluginexec.ExecOption, error)) error {
+	p, err := newPipePair()
+	if err != nil {
+		return err
+	}
+	defer p.closeHost()
+	opt, err := announce(p)
+	if err != nil {
+		p.closePlugin()
+		return err
+	}
+	s := startSession(ctx, reg, plug, c, p.hostR, p.hostW, cfg.serve)
+	runErr := next(ctx, opt)
+	p.closePlugin()
+	return s.finish(runErr, cfg.teardown)
+}
+
+// WithAnonymousPipe binds through anonymous pipes that the plugin opens as
+// file:///proc/<host pid>/fd/<n>: the default on Linux. The plugin must see
+// the host's procfs, so it must share the host's PID namespace; plugins in
+// containers use WithNamedPipes or WithInheritedPipes.
+func WithAnonymousPipe() BindOption { return WithAnonymousPipeByProcFS("/proc") }
+
+// WithAnonymousPipeByProcFS is WithAnonymousPipe with procfs mounted at
+// procfs, as the plugin sees it.
+func WithAnonymousPipeByProcFS(procfs string) BindOption {
+	return func(c *bindConfig) {
+		c.bind = func(cfg *bindConfig) BindFunc {
+			return func(ctx context.Context, plug *pluginexec.Plugin, cmd *pluginexec.Command,
+				next func(context.Context, ...pluginexec.ExecOption) error, reg *registry.Registry) error {
+				return cfg.servePipes(ctx, plug, cmd, next, reg, func(p *pipePair) (pluginexec.ExecOption, error) {
+					in, err := procfsURL(procfs, p.pluginR)
+					if err != nil {
+						return nil, err
+					}
+					out, err := procfsURL(procfs, p.pluginW)
+					if err != nil {
+						return nil, err
+					}
+					return cfg.hostArgs(in, out), nil
+				})
+			}
+		}
+	}
+}
+
+func procfsURL(procfs string, f *os.File) (string, error) {
+	fd, err := rawFD(f)
+	if err != nil {
+		return "", err
+	}
+	return opener.FileURL(filepath.Join(procfs, strconv.Itoa(os.Getpid()), "fd", strconv.Itoa(fd))), nil
+}
+
+// rawFD returns f's descriptor without switching it to blocking mode, as
+// f.Fd would.
+func rawFD(f *os.File) (int, error) {
+	sc, err := f.SyscallConn()
+	if err != nil {
+		return 0, fmt.Errorf("host: descriptor of %s: %w", f.Name(), err)
+	}
+	fd := -1
+	if err := sc.Control(func(u uintptr) { fd = int(u) }); err != nil {
+		return 0, fmt.Errorf("host: descriptor of %s: %w", f.Name(), err)
+	}
+	return fd, nil
+}
+
+// WithInheritedPipes binds through pipes the plugin inherits as descriptors
+// (fd://N URLs, N from 3 up after any other extra files). It works across
+// PID namespaces and exposes nothing in /proc; the default where there is
+// no procfs.
+func WithInheritedPipes() BindOption {
+	return func(c *bindConfig) {
+		c.bind = func(cfg *bindConfig) BindFunc {
+			return func(ctx context.Context, plug *pluginexec.Plugin, cmd *pluginexec.Command,
+				next func(context.Context, ...pluginexec.ExecOption) error, reg *registry.Registry) error {
+				return cfg.servePipes(ctx, plug, cmd, next, reg, func(p *pipePair) (pluginexec.ExecOption, error) {
+					return func(ec *pluginexec.ExecConfig) {
+						first := 3 + ec.NumExtraFiles()
+						pluginexec.WithExtraFiles(p.pluginR, p.pluginW)(ec)
+						cfg.hostArgs(opener.FDURL(first), opener.FDURL(first+1))(ec)
+					}, nil
+				})
+			}
+		}
+	}
+}
