@@ -27,6 +27,7 @@ type ExecConfig struct {
 	gracePeriod  time.Duration
 	parallelism  int
 	handler      func(*Plugin, *Command, error) error
+	checksum     *checksum
 }
 
 // ExecOption configures Exec, and the info runs of NewPlugin and

@@ -61,11 +61,24 @@ func (r *processRun) run(ctx context.Context, stdout io.Writer) (tail string, er
 		ExtraFiles:  slices.Clone(r.cfg.extraFiles),
 		GracePeriod: r.cfg.gracePeriod,
 	}
-	err = r.cfg.executor(ctx, p)
+	err = r.execute(ctx, p)
 	sink.Close()
 	tail = sink.Tail()
 	if err != nil {
 		return tail, newExitError(r.path, r.command, tail, err)
 	}
 	return tail, nil
+}
+
+// execute runs p with the configured executor, after checking its binary
+// when a checksum is set.
+func (r *processRun) execute(ctx context.Context, p *Process) error {
+	if r.cfg.checksum != nil {
+		release, err := r.cfg.checksum.apply(p)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
+	return r.cfg.executor(ctx, p)
 }
