@@ -2,6 +2,8 @@ package host_test
 
 import (
 	"context"
+	"errors"
+	"net/url"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -38,6 +40,9 @@ var testManifest = pluginexec.Manifest{
 		{Path: []string{"fds"}, Type: "fds"},
 		{Path: []string{"crash"}, Type: "crash"},
 		{Path: []string{"many"}, Type: "many"},
+		{Path: []string{"reach", "a"}, Type: "reach-a"},
+		{Path: []string{"reach", "b"}, Type: "reach-b"},
+		{Path: []string{"perms"}, Type: "perms"},
 	},
 }
 
@@ -57,9 +62,14 @@ func pluginMain(args []string) int {
 		fmt.Fprintln(os.Stderr, "plugin:", err)
 		return 2
 	}
-	if fs.Arg(0) == "fds" {
+	switch fs.Arg(0) {
+	case "fds":
 		// Before connecting: what the plugin inherited.
 		fmt.Println(strings.Join(openFDs(), " "))
+	case "perms":
+		// The modes of the host's files and of their directory, as this
+		// plugin sees them.
+		fmt.Println(strings.Join(hostFileModes(args), " "))
 	}
 	if err := service.InitServiceClient(context.Background()); err != nil {
 		fmt.Fprintln(os.Stderr, "plugin:", err)
@@ -95,6 +105,25 @@ func pluginMain(args []string) int {
 		}
 		wg.Wait()
 		fmt.Println("bad", bad)
+	case "reach":
+		// Which namespaces this plugin can use, and what calling into each
+		// gives.
+		var line strings.Builder
+		for _, ns := range []string{"shared", "only-a", "only-b"} {
+			var who func() (string, error)
+			service.GetService(ns, "who", &who)
+			s, err := who()
+			switch {
+			case err == nil:
+				fmt.Fprintf(&line, "%s=%s ", ns, s)
+			case errors.Is(err, service.ErrUnknownNamespace):
+				fmt.Fprintf(&line, "%s=unknown ", ns)
+			default:
+				fmt.Fprintf(&line, "%s=error:%v ", ns, err)
+			}
+		}
+		fmt.Println(line.String())
+	case "perms":
 	case "crash":
 		var wait func(context.Context) error
 		service.GetService("calc", "wait", &wait)
@@ -107,6 +136,30 @@ func pluginMain(args []string) int {
 		return 2
 	}
 	return 0
+}
+
+// hostFileModes returns "mode:path" for the files named by --host-file in
+// args and their directory.
+func hostFileModes(args []string) []string {
+	var out []string
+	for i, a := range args {
+		if a != "--host-file" || i+1 == len(args) {
+			continue
+		}
+		u, err := url.Parse(args[i+1])
+		if err != nil {
+			continue
+		}
+		for _, p := range []string{u.Path, filepath.Dir(u.Path)} {
+			fi, err := os.Stat(p)
+			if err != nil {
+				out = append(out, "error:"+err.Error())
+				continue
+			}
+			out = append(out, fmt.Sprintf("%v:%s", fi.Mode(), filepath.Base(p)))
+		}
+	}
+	return out
 }
 
 // openFDs lists the plugin's open descriptors, without the
