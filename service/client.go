@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -335,7 +336,11 @@ func (c *Client) roundTrip(ctx context.Context, what string, req *wire.Request) 
 			<-p.done // the response won the race
 			break
 		}
-		c.sendCancel(seq)
+		// A deadline that travelled as the call's timeout expires in the
+		// host on its own; anything else is canceled explicitly.
+		if !(req.Timeout != 0 && errors.Is(ctx.Err(), context.DeadlineExceeded)) {
+			c.sendCancel(seq)
+		}
 		return nil, contextError(what, seq, ctx.Err())
 	}
 	if p.err != nil {

@@ -79,8 +79,21 @@ func (e *RemoteError) Error() string {
 }
 
 // Is matches the sentinel of e's code, so that errors.Is(err,
-// ErrUnknownService) holds for a host's unknown_service.
+// ErrUnknownService) holds for a host's unknown_service. The codes
+// deadline_exceeded and canceled also match context.DeadlineExceeded and
+// context.Canceled: a call whose timeout expired in the host failed because
+// the caller's deadline passed, whichever end noticed first.
 func (e *RemoteError) Is(target error) bool {
+	switch e.Code {
+	case wire.CodeDeadlineExceeded:
+		if target == context.DeadlineExceeded {
+			return true
+		}
+	case wire.CodeCanceled:
+		if target == context.Canceled {
+			return true
+		}
+	}
 	s, ok := codeSentinels[e.Code]
 	return ok && s == target
 }

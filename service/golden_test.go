@@ -211,6 +211,7 @@ var sentinels = []struct {
 	{"TooLarge", service.ErrTooLarge}, {"Canceled", service.ErrCanceled},
 	{"DeadlineExceeded", service.ErrDeadlineExceeded}, {"Unavailable", service.ErrUnavailable},
 	{"BadReply", service.ErrBadReply}, {"context.Canceled", context.Canceled},
+	{"context.DeadlineExceeded", context.DeadlineExceeded},
 }
 
 // formatResult prints a result as the transcripts state it.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"syscall"
 )
 
 // ErrWriterClosed is returned by Send after Close.
@@ -21,14 +22,16 @@ const DefaultQueueLimit = 1 << 20
 // peer that stops reading slows its senders down instead of growing memory.
 type Writer struct {
 	w     io.Writer
+	raw   syscall.RawConn // w's descriptor, for writes that must not block
 	limit int
 
-	mu     sync.Mutex
-	queue  []byte
-	spare  []byte
-	space  chan struct{} // closed when the queue is taken or the writer ends
-	closed bool
-	err    error
+	mu      sync.Mutex
+	queue   []byte
+	spare   []byte
+	space   chan struct{} // closed when the queue is taken or the writer ends
+	writing bool          // a write is in progress, by the loop or a sender
+	closed  bool
+	err     error
 
 	wake chan struct{}
 	done chan struct{}
@@ -41,6 +44,7 @@ func NewWriter(w io.Writer, limit int) *Writer {
 	}
 	wr := &Writer{
 		w:     w,
+		raw:   rawConn(w),
 		limit: limit,
 		space: make(chan struct{}),
 		wake:  make(chan struct{}, 1),
@@ -54,7 +58,63 @@ func NewWriter(w io.Writer, limit int) *Writer {
 // queue is over its limit, until there is room, ctx ends (ctx may be nil) or
 // the writer fails or closes. A nil error means the frame was queued, not
 // that the peer read it.
+//
+// When nothing is queued or being written and w has a descriptor, Send
+// writes the frame itself with one write that does not block, sparing the
+// hand-off to the writer's goroutine; what the pipe cannot take at once is
+// queued.
 func (w *Writer) Send(ctx context.Context, frame []byte) error {
+	w.mu.Lock()
+	if w.raw != nil && !w.writing && !w.closed && len(w.queue) == 0 {
+		return w.sendNow(frame) // unlocks
+	}
+	w.mu.Unlock()
+	return w.enqueue(ctx, frame)
+}
+
+// sendNow writes frame without blocking, called with w.mu held, which it
+// releases. The rest of a partial write goes to the head of the queue.
+func (w *Writer) sendNow(frame []byte) error {
+	w.writing = true
+	w.mu.Unlock()
+	n, err := tryWrite(w.raw, frame)
+	w.mu.Lock()
+	w.writing = false
+	if err != nil {
+		w.fail(err)
+		w.mu.Unlock()
+		return err
+	}
+	if n < len(frame) {
+		rest := append(w.spare[:0], frame[n:]...)
+		w.queue = append(rest, w.queue...)
+		w.spare = nil
+	}
+	pending := len(w.queue) > 0
+	w.mu.Unlock()
+	if pending {
+		w.wakeLoop()
+	}
+	return nil
+}
+
+func (w *Writer) wakeLoop() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// fail records a write error and stops the writer; w.mu is held.
+func (w *Writer) fail(err error) {
+	w.err = err
+	w.closed = true
+	w.queue = nil
+	w.signalSpace()
+}
+
+// enqueue queues frame for the writer's goroutine.
+func (w *Writer) enqueue(ctx context.Context, frame []byte) error {
 	var cancel <-chan struct{}
 	if ctx != nil {
 		cancel = ctx.Done()
@@ -80,10 +140,7 @@ func (w *Writer) Send(ctx context.Context, frame []byte) error {
 	}
 	w.queue = append(w.queue, frame...)
 	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
+	w.wakeLoop()
 	return nil
 }
 
@@ -108,10 +165,7 @@ func (w *Writer) Close(flush bool) {
 		w.signalSpace()
 	}
 	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
+	w.wakeLoop()
 	<-w.done
 }
 
@@ -127,8 +181,8 @@ func (w *Writer) loop() {
 	defer close(w.done)
 	for {
 		w.mu.Lock()
-		for len(w.queue) == 0 {
-			if w.closed {
+		for len(w.queue) == 0 || w.writing {
+			if w.closed && len(w.queue) == 0 {
 				w.mu.Unlock()
 				return
 			}
@@ -139,20 +193,19 @@ func (w *Writer) loop() {
 		out := w.queue
 		w.queue = w.spare[:0]
 		w.spare = nil
+		w.writing = true
 		w.signalSpace()
 		w.mu.Unlock()
 
 		_, err := w.w.Write(out)
 
 		w.mu.Lock()
+		w.writing = false
 		if cap(out) <= 4*w.limit {
 			w.spare = out[:0]
 		}
 		if err != nil {
-			w.err = err
-			w.closed = true
-			w.queue = nil
-			w.signalSpace()
+			w.fail(err)
 			w.mu.Unlock()
 			return
 		}
