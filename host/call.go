@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -66,40 +67,77 @@ func (c *conn) runCall(ctx context.Context, req *wire.Request, blobs [][]byte) {
 		<-c.slots
 		c.calls.Done()
 	}()
-	frame, err := c.invoke(ctx, req, blobs)
+	frame, out, err := c.invoke(ctx, req, blobs)
 	if err != nil {
 		c.replyError(req.Sequence, callCode(ctx, err), err.Error())
 		return
 	}
-	c.sendFrame(frame)
+	c.wr.SendBlobs(c.ctx, frame, out) // an error means the connection is ending
+	putBuf(frame)
 }
 
-// invoke calls the service and returns its whole response frame.
-func (c *conn) invoke(ctx context.Context, req *wire.Request, blobs [][]byte) ([]byte, error) {
+// minBlob is the size from which a []byte result travels as a blob, when
+// the plugin accepts them: below it, base64 in the frame costs less than
+// the blob's bookkeeping.
+const minBlob = 512
+
+// invoke calls the service and returns its whole response frame and the
+// blobs that follow it.
+func (c *conn) invoke(ctx context.Context, req *wire.Request, blobs [][]byte) ([]byte, [][]byte, error) {
 	svc, err := c.reg.Lookup(req.Namespace, req.Name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	buf := append(getBuf(), `{"sequence":`...)
-	buf = strconv.AppendUint(buf, req.Sequence, 10)
-	buf = append(buf, `,"reply":`...)
-	buf, err = svc.Invoke(ctx, req.Args, blobs, buf)
+	peer := c.peerHello()
+	threshold := -1
+	if peer.Has(wire.FeatureBlobs) {
+		threshold = minBlob
+	}
+	head := append(getBuf(), `{"sequence":`...)
+	head = strconv.AppendUint(head, req.Sequence, 10)
+	head = append(head, `,"reply":`...)
+	buf, out, err := svc.InvokeBlobs(ctx, req.Args, blobs, head, threshold)
 	if err != nil {
 		putBuf(buf)
 		var pe *registry.PanicError
 		if errors.As(err, &pe) {
 			c.logf("host: %v (sequence %d)\n%s", pe, req.Sequence, pe.Stack)
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	buf = append(buf, "}\n"...)
-	if max := c.peerMaxFrame(); len(buf) > max {
-		n := len(buf)
-		putBuf(buf)
-		return nil, &tooLargeError{fmt.Sprintf("result of %s.%s is %d bytes, over the frame limit of %d bytes",
-			req.Namespace, req.Name, n, max)}
+	if len(out) > 0 {
+		buf = withBlobs(buf, req.Sequence, out)
 	}
-	return buf, nil
+	size := len(buf)
+	for _, b := range out {
+		size += len(b)
+	}
+	if max := c.maxFrameFor(peer); size > max {
+		putBuf(buf)
+		return nil, nil, &tooLargeError{fmt.Sprintf("result of %s.%s is %d bytes, over the frame limit of %d bytes",
+			req.Namespace, req.Name, size, max)}
+	}
+	return buf, out, nil
+}
+
+// withBlobs rewrites a response frame {"sequence":N,"reply":...} to carry
+// the blobs member after its sequence, as senders place it.
+func withBlobs(frame []byte, seq uint64, blobs [][]byte) []byte {
+	rest := frame[bytes.IndexByte(frame, ',')+1:]
+	out := append(getBuf(), `{"sequence":`...)
+	out = strconv.AppendUint(out, seq, 10)
+	out = append(out, `,"blobs":[`...)
+	for i, b := range blobs {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = strconv.AppendInt(out, int64(len(b)), 10)
+	}
+	out = append(out, "],"...)
+	out = append(out, rest...)
+	putBuf(frame)
+	return out
 }
 
 type tooLargeError struct{ msg string }

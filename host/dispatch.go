@@ -62,12 +62,17 @@ func (c *conn) hello(req *wire.Request) {
 	c.send(&wire.Response{Sequence: req.Sequence, Reply: reply})
 }
 
-// peerMaxFrame returns the smaller of the two ends' frame limits.
-func (c *conn) peerMaxFrame() int {
+// peerHello returns the plugin's hello, nil before it says one.
+func (c *conn) peerHello() *wire.Hello {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.peer != nil && c.peer.MaxFrame > 0 && c.peer.MaxFrame < int64(c.cfg.maxFrame) {
-		return int(c.peer.MaxFrame)
+	return c.peer
+}
+
+// maxFrameFor returns the smaller of the two ends' frame limits.
+func (c *conn) maxFrameFor(peer *wire.Hello) int {
+	if peer != nil && peer.MaxFrame > 0 && peer.MaxFrame < int64(c.cfg.maxFrame) {
+		return int(peer.MaxFrame)
 	}
 	return c.cfg.maxFrame
 }

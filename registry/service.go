@@ -29,6 +29,7 @@ type Service struct {
 	params   []param // parameters after the context, the variadic one as its element
 	results  int     // results before the error
 	validate []bool  // per result: its encoding may hold unchecked raw JSON
+	rawBytes []bool  // per result: exactly []byte, so it may travel as a blob
 }
 
 type param struct {
@@ -60,6 +61,7 @@ func newService(ns, name string, fn any) (*Service, error) {
 	}
 	for i := 0; i < s.results; i++ {
 		s.validate = append(s.validate, writesRawJSON(t.Out(i)))
+		s.rawBytes = append(s.rawBytes, t.Out(i) == bytesType)
 	}
 	first := 0
 	if hasCtx {
@@ -98,25 +100,34 @@ func (s *Service) Type() reflect.Type { return s.typ }
 //
 // A panic anywhere in the call, the service or the UnmarshalJSON and
 // MarshalJSON methods of its argument and result types, is recovered.
-func (s *Service) Invoke(ctx context.Context, args []byte, blobs [][]byte, dst []byte) (res []byte, err error) {
+func (s *Service) Invoke(ctx context.Context, args []byte, blobs [][]byte, dst []byte) ([]byte, error) {
+	res, _, err := s.InvokeBlobs(ctx, args, blobs, dst, -1)
+	return res, err
+}
+
+// InvokeBlobs is Invoke for a peer that accepts blobs (PROTOCOL.md section
+// 6): each result of type exactly []byte holding at least minBlob bytes is
+// written as its blob index and returned in out, in index order, to be sent
+// after the frame. A negative minBlob sends none.
+func (s *Service) InvokeBlobs(ctx context.Context, args []byte, blobs [][]byte, dst []byte, minBlob int) (res []byte, out [][]byte, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			res, err = dst, &PanicError{Service: s.full, Value: v, Stack: debug.Stack()}
+			res, out, err = dst, nil, &PanicError{Service: s.full, Value: v, Stack: debug.Stack()}
 		}
 	}()
 	in, err := s.decodeArgs(ctx, args, blobs)
 	if err != nil {
-		return dst, err
+		return dst, nil, err
 	}
-	out := s.fn.Call(in)
+	results := s.fn.Call(in)
 	if s.hasErr {
-		if e := out[s.results]; !e.IsNil() {
+		if e := results[s.results]; !e.IsNil() {
 			err := e.Interface().(error)
 			// Error may panic, on a typed nil for one: do it here.
-			return dst, &ServiceError{Service: s.full, Err: err, msg: err.Error()}
+			return dst, nil, &ServiceError{Service: s.full, Err: err, msg: err.Error()}
 		}
 	}
-	return s.encodeResults(dst, out[:s.results])
+	return s.encodeResults(dst, results[:s.results], minBlob)
 }
 
 func (s *Service) badArgs(format string, a ...any) error {
@@ -206,7 +217,7 @@ func explainArg(args []byte, i int, t reflect.Type, err error) string {
 	return wire.DecodeError(err)
 }
 
-func (s *Service) encodeResults(dst []byte, out []reflect.Value) ([]byte, error) {
+func (s *Service) encodeResults(dst []byte, results []reflect.Value, minBlob int) (_ []byte, out [][]byte, _ error) {
 	stream := wire.JSON.BorrowStream(nil)
 	stream.SetBuffer(dst)
 	defer func() {
@@ -214,19 +225,24 @@ func (s *Service) encodeResults(dst []byte, out []reflect.Value) ([]byte, error)
 		wire.JSON.ReturnStream(stream)
 	}()
 	stream.WriteArrayStart()
-	for i, v := range out {
+	for i, v := range results {
 		if i > 0 {
 			stream.WriteMore()
+		}
+		if minBlob >= 0 && s.rawBytes[i] && v.Len() >= minBlob {
+			stream.WriteInt(len(out))
+			out = append(out, v.Bytes())
+			continue
 		}
 		start := len(stream.Buffer())
 		stream.WriteVal(v.Interface())
 		if stream.Error != nil {
-			return dst, fmt.Errorf("%w: %s result %d (%v): %v", ErrResult, s.full, i, v.Type(), stream.Error)
+			return dst, nil, fmt.Errorf("%w: %s result %d (%v): %v", ErrResult, s.full, i, v.Type(), stream.Error)
 		}
 		if s.validate[i] && !json.Valid(stream.Buffer()[start:]) {
-			return dst, fmt.Errorf("%w: %s result %d (%v): encodes to invalid JSON", ErrResult, s.full, i, v.Type())
+			return dst, nil, fmt.Errorf("%w: %s result %d (%v): encodes to invalid JSON", ErrResult, s.full, i, v.Type())
 		}
 	}
 	stream.WriteArrayEnd()
-	return stream.Buffer(), nil
+	return stream.Buffer(), out, nil
 }

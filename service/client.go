@@ -131,7 +131,7 @@ func (c *Client) sayHello() {
 		}
 		c.helloOnce.Do(func() { close(c.helloDone) })
 	}}
-	if _, err := c.start(nil, &wire.Request{Type: wire.TypeHello, Args: args}, p); err != nil {
+	if _, err := c.start(nil, &wire.Request{Type: wire.TypeHello, Args: args}, nil, p); err != nil {
 		c.helloOnce.Do(func() { close(c.helloDone) })
 	}
 }
@@ -280,7 +280,7 @@ func (c *Client) take(seq uint64) *pendingCall {
 
 // start registers p and sends req with a fresh sequence. It returns the
 // sequence.
-func (c *Client) start(ctx context.Context, req *wire.Request, p *pendingCall) (uint64, error) {
+func (c *Client) start(ctx context.Context, req *wire.Request, blobs [][]byte, p *pendingCall) (uint64, error) {
 	req.Sequence = c.seq.Add(1)
 	c.mu.Lock()
 	if c.err != nil {
@@ -292,11 +292,15 @@ func (c *Client) start(ctx context.Context, req *wire.Request, p *pendingCall) (
 	c.mu.Unlock()
 	frame := wire.AppendRequest(getBuf(), req)
 	defer putBuf(frame)
-	if max := c.maxFrame(); len(frame) > max {
-		c.take(req.Sequence)
-		return req.Sequence, fmt.Errorf("%w: request of %d bytes is over the frame limit of %d bytes", ErrTooLarge, len(frame), max)
+	size := len(frame)
+	for _, b := range blobs {
+		size += len(b)
 	}
-	if err := c.wr.Send(ctx, frame); err != nil {
+	if max := c.maxFrame(); size > max {
+		c.take(req.Sequence)
+		return req.Sequence, fmt.Errorf("%w: request of %d bytes is over the frame limit of %d bytes", ErrTooLarge, size, max)
+	}
+	if err := c.wr.SendBlobs(ctx, frame, blobs); err != nil {
 		c.take(req.Sequence)
 		if ctx != nil && ctx.Err() != nil {
 			return req.Sequence, err
@@ -316,9 +320,9 @@ func (c *Client) maxFrame() int {
 
 // roundTrip sends req and waits for its response or for ctx to end (ctx
 // may be nil). what names the call in errors.
-func (c *Client) roundTrip(ctx context.Context, what string, req *wire.Request) (*pendingCall, error) {
+func (c *Client) roundTrip(ctx context.Context, what string, req *wire.Request, blobs [][]byte) (*pendingCall, error) {
 	p := &pendingCall{done: make(chan struct{})}
-	seq, err := c.start(ctx, req, p)
+	seq, err := c.start(ctx, req, blobs, p)
 	if err != nil {
 		if ctx != nil && ctx.Err() != nil {
 			return nil, contextError(what, seq, ctx.Err())

@@ -152,12 +152,16 @@ func (st *stub) call(in []reflect.Value) []reflect.Value {
 }
 
 func (st *stub) invoke(ctx context.Context, in []reflect.Value) ([]reflect.Value, error) {
-	args, err := st.encodeArgs(in)
+	c := st.client()
+	threshold := -1
+	if c.hostHas(wire.FeatureBlobs) {
+		threshold = minBlob
+	}
+	args, blobs, err := st.encodeArgs(in, threshold)
 	if err != nil {
 		return nil, err
 	}
-	c := st.client()
-	req := &wire.Request{Type: wire.TypeCall, Namespace: st.ns, Name: st.name, Args: args}
+	req := &wire.Request{Type: wire.TypeCall, Namespace: st.ns, Name: st.name, Args: args, Blobs: blobLengths(blobs)}
 	if ctx != nil {
 		if err := ctx.Err(); err != nil {
 			return nil, contextError(st.what, 0, err)
@@ -166,7 +170,7 @@ func (st *stub) invoke(ctx context.Context, in []reflect.Value) ([]reflect.Value
 			req.Timeout = max(int64(time.Until(dl)), 1)
 		}
 	}
-	p, err := c.roundTrip(ctx, st.what, req)
+	p, err := c.roundTrip(ctx, st.what, req, blobs)
 	putBuf(args)
 	if err != nil {
 		return nil, err
@@ -177,9 +181,26 @@ func (st *stub) invoke(ctx context.Context, in []reflect.Value) ([]reflect.Value
 	return st.decodeResults(p.resp.Reply, p.blobs)
 }
 
+// minBlob is the size from which a []byte argument travels as a blob, when
+// the host accepts them.
+const minBlob = 512
+
+func blobLengths(blobs [][]byte) []int64 {
+	if len(blobs) == 0 {
+		return nil
+	}
+	n := make([]int64, len(blobs))
+	for i, b := range blobs {
+		n[i] = int64(len(b))
+	}
+	return n
+}
+
 // encodeArgs writes the JSON array of the arguments, a variadic slice
-// spread out one element per argument.
-func (st *stub) encodeArgs(in []reflect.Value) ([]byte, error) {
+// spread out one element per argument. Arguments of type exactly []byte
+// holding at least minBlob bytes (minBlob >= 0) are written as blob
+// indexes and returned as blobs.
+func (st *stub) encodeArgs(in []reflect.Value, minBlob int) (_ []byte, blobs [][]byte, _ error) {
 	stream := wire.JSON.BorrowStream(nil)
 	stream.SetBuffer(getBuf())
 	defer func() {
@@ -193,6 +214,11 @@ func (st *stub) encodeArgs(in []reflect.Value) ([]byte, error) {
 			stream.WriteMore()
 		}
 		n++
+		if minBlob >= 0 && v.Type() == bytesType && v.Len() >= minBlob {
+			stream.WriteInt(len(blobs))
+			blobs = append(blobs, v.Bytes())
+			return nil
+		}
 		stream.WriteVal(v.Interface())
 		if stream.Error != nil {
 			return fmt.Errorf("service %s: argument %d (%v): %w: %v", st.what, i, v.Type(), ErrBadArguments, stream.Error)
@@ -203,17 +229,17 @@ func (st *stub) encodeArgs(in []reflect.Value) ([]byte, error) {
 		if st.typ.IsVariadic() && i == len(in)-1 {
 			for j := 0; j < v.Len(); j++ {
 				if err := write(i+j, v.Index(j)); err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 			}
 			continue
 		}
 		if err := write(i, v); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	stream.WriteArrayEnd()
-	return stream.Buffer(), nil
+	return stream.Buffer(), blobs, nil
 }
 
 // decodeResults decodes the reply array into the func's result types.

@@ -43,7 +43,7 @@ func (c *Client) HasNamespace(ctx context.Context, ns string) (bool, error) {
 }
 
 func (c *Client) request(ctx context.Context, typ, ns string) (*pendingCall, error) {
-	p, err := c.roundTrip(ctx, ns, &wire.Request{Type: typ, Namespace: ns})
+	p, err := c.roundTrip(ctx, ns, &wire.Request{Type: typ, Namespace: ns}, nil)
 	if err != nil {
 		return nil, err
 	}

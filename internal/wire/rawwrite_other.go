@@ -6,4 +6,4 @@ import "syscall"
 
 func rawConn(any) syscall.RawConn { return nil }
 
-func tryWrite(syscall.RawConn, []byte) (int, error) { return 0, nil }
+func tryWritev(syscall.RawConn, [][]byte) (int, error) { return 0, nil }

@@ -31,13 +31,24 @@ func rawConn(w any) syscall.RawConn {
 	return rc
 }
 
-// tryWrite writes what the descriptor takes at once, without blocking.
-func tryWrite(rc syscall.RawConn, p []byte) (int, error) {
+// tryWritev writes what the descriptor takes at once of the parts, in
+// order, without blocking, and returns how many bytes it wrote.
+func tryWritev(rc syscall.RawConn, parts [][]byte) (int, error) {
+	total := 0
+	for _, p := range parts {
+		total += len(p)
+	}
 	var n int
 	var werr error
 	err := rc.Write(func(fd uintptr) bool {
-		for n < len(p) {
-			m, err := unix.Write(int(fd), p[n:])
+		for n < total {
+			var m int
+			var err error
+			if len(parts) == 1 {
+				m, err = unix.Write(int(fd), parts[0][n:])
+			} else {
+				m, err = unix.Writev(int(fd), skip(append([][]byte(nil), parts...), n))
+			}
 			if err == unix.EINTR {
 				continue
 			}
@@ -60,4 +71,3 @@ func tryWrite(rc syscall.RawConn, p []byte) (int, error) {
 	}
 	return n, nil
 }
-

@@ -64,20 +64,36 @@ func NewWriter(w io.Writer, limit int) *Writer {
 // hand-off to the writer's goroutine; what the pipe cannot take at once is
 // queued.
 func (w *Writer) Send(ctx context.Context, frame []byte) error {
-	w.mu.Lock()
-	if w.raw != nil && !w.writing && !w.closed && len(w.queue) == 0 {
-		return w.sendNow(frame) // unlocks
-	}
-	w.mu.Unlock()
-	return w.enqueue(ctx, frame)
+	return w.SendBlobs(ctx, frame, nil)
 }
 
-// sendNow writes frame without blocking, called with w.mu held, which it
-// releases. The rest of a partial write goes to the head of the queue.
-func (w *Writer) sendNow(frame []byte) error {
+// SendBlobs is Send for a frame followed by raw blobs (PROTOCOL.md section
+// 6): frame, which must end with its newline, then each blob, written as
+// one unit that no other frame can split.
+func (w *Writer) SendBlobs(ctx context.Context, frame []byte, blobs [][]byte) error {
+	w.mu.Lock()
+	if w.raw != nil && !w.writing && !w.closed && len(w.queue) == 0 {
+		return w.sendNow(frame, blobs) // unlocks
+	}
+	w.mu.Unlock()
+	return w.enqueue(ctx, frame, blobs)
+}
+
+// sendNow writes frame and blobs without blocking, called with w.mu held,
+// which it releases. What the descriptor does not take at once goes to the
+// head of the queue.
+func (w *Writer) sendNow(frame []byte, blobs [][]byte) error {
 	w.writing = true
 	w.mu.Unlock()
-	n, err := tryWrite(w.raw, frame)
+	var parts [][]byte
+	if len(blobs) == 0 {
+		var one [1][]byte
+		one[0] = frame
+		parts = one[:]
+	} else {
+		parts = append([][]byte{frame}, blobs...)
+	}
+	n, err := tryWritev(w.raw, parts)
 	w.mu.Lock()
 	w.writing = false
 	if err != nil {
@@ -85,9 +101,12 @@ func (w *Writer) sendNow(frame []byte) error {
 		w.mu.Unlock()
 		return err
 	}
-	if n < len(frame) {
-		rest := append(w.spare[:0], frame[n:]...)
-		w.queue = append(rest, w.queue...)
+	if rest := skip(parts, n); len(rest) > 0 {
+		head := w.spare[:0]
+		for _, p := range rest {
+			head = append(head, p...)
+		}
+		w.queue = append(head, w.queue...)
 		w.spare = nil
 	}
 	pending := len(w.queue) > 0
@@ -113,8 +132,20 @@ func (w *Writer) fail(err error) {
 	w.signalSpace()
 }
 
-// enqueue queues frame for the writer's goroutine.
-func (w *Writer) enqueue(ctx context.Context, frame []byte) error {
+// skip drops the first n bytes of parts.
+func skip(parts [][]byte, n int) [][]byte {
+	for len(parts) > 0 && n >= len(parts[0]) {
+		n -= len(parts[0])
+		parts = parts[1:]
+	}
+	if len(parts) > 0 {
+		parts[0] = parts[0][n:]
+	}
+	return parts
+}
+
+// enqueue queues frame and blobs for the writer's goroutine.
+func (w *Writer) enqueue(ctx context.Context, frame []byte, blobs [][]byte) error {
 	var cancel <-chan struct{}
 	if ctx != nil {
 		cancel = ctx.Done()
@@ -139,6 +170,9 @@ func (w *Writer) enqueue(ctx context.Context, frame []byte) error {
 		return err
 	}
 	w.queue = append(w.queue, frame...)
+	for _, b := range blobs {
+		w.queue = append(w.queue, b...)
+	}
 	w.mu.Unlock()
 	w.wakeLoop()
 	return nil
