@@ -1,0 +1,64 @@
+package main
+
+import (
+	"encoding/xml"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hostcall/hostcall/bench/internal/harness"
+)
+
+func TestThousands(t *testing.T) {
+	for v, want := range map[float64]string{0: "0", 999.4: "999", 1000: "1,000", 1234567.8: "1,234,568"} {
+		if got := thousands(v); got != want {
+			t.Errorf("thousands(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+func TestMedian(t *testing.T) {
+	if m := median([]float64{5, 1, 3}); m != 3 {
+		t.Errorf("median of 3 = %v", m)
+	}
+	if m := median([]float64{4, 1, 3, 2}); m != 2.5 {
+		t.Errorf("median of 4 = %v", m)
+	}
+}
+
+// TestReport renders the report and the chart of made-up results, one
+// cell failed, and checks the chart is well-formed XML.
+func TestReport(t *testing.T) {
+	c := &config{runs: 2, warmup: time.Millisecond, duration: time.Second}
+	r := newResults(Systems, harness.Workloads, c)
+	for i, s := range Systems {
+		for _, w := range harness.Workloads {
+			if s.Name == "grpc" && w.Name == "echo1m" {
+				r.fail(s.Name, w.Name, io.ErrUnexpectedEOF)
+				continue
+			}
+			for run := 0; run < 2; run++ {
+				r.add(&harness.Result{System: s.Name, Workload: w.Name, Ops: 1000, Seconds: 1,
+					OpsPerSec: float64(1000 * (i + 1 + run)), HostHWMKiB: 9000, PluginHWMKiB: 10000,
+					HostMallocs: 3000, PluginMallocs: 2000})
+			}
+		}
+	}
+	md := r.markdown()
+	for _, want := range []string{"| lat (calls/s)", "hostcall ÷ raw", "NOT MET", "FAILED", "3.0 / 2.0"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	d := xml.NewDecoder(strings.NewReader(r.chart()))
+	for {
+		_, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("chart is not well-formed: %v", err)
+		}
+	}
+}
