@@ -3,8 +3,8 @@ package host_test
 import (
 	"context"
 	"errors"
-	"net/url"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"

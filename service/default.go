@@ -142,4 +142,3 @@ func HasNamespace(ns string) (bool, error) {
 func RegisterFileOpener(scheme string, f opener.FileOpener) error {
 	return opener.Register(scheme, f)
 }
-
