@@ -76,7 +76,8 @@ func ParseResponse(data []byte, resp *Response) error {
 // finish checks the iterator after the frame's object. Any error fails the
 // frame, io.EOF included: the iterator ran out of input inside the object,
 // where a number cut short otherwise reads as complete. So does anything but
-// whitespace after the object.
+// whitespace after the object, and a raw control character in a string,
+// which the codec lets through after an escape.
 func finish(iter *jsoniter.Iterator, data []byte, haveSeq bool, what string) error {
 	if iter.Error == nil {
 		iter.WhatIsNext() // at the end of data, this sets io.EOF
@@ -85,6 +86,9 @@ func finish(iter *jsoniter.Iterator, data []byte, haveSeq bool, what string) err
 		} else if errors.Is(iter.Error, io.EOF) {
 			iter.Error = nil
 		}
+	}
+	if iter.Error == nil && !controlsValid(data) {
+		iter.ReportError("finish", "control character in a string")
 	}
 	if iter.Error != nil {
 		var v any
@@ -97,6 +101,23 @@ func finish(iter *jsoniter.Iterator, data []byte, haveSeq bool, what string) err
 		return fmt.Errorf("invalid %s frame: no sequence", what)
 	}
 	return nil
+}
+
+// controlsValid reports whether the control characters of data, if any,
+// are where JSON allows them: only tab, newline and carriage return, as
+// whitespace between tokens. Compact frames have none, so the cost is one
+// pass over the bytes; a frame with whitespace of that kind is validated.
+func controlsValid(data []byte) bool {
+	space := false
+	for _, c := range data {
+		if c < 0x20 {
+			if c != '\t' && c != '\n' && c != '\r' {
+				return false
+			}
+			space = true
+		}
+	}
+	return !space || json.Valid(data)
 }
 
 func expect(iter *jsoniter.Iterator, field string, want jsoniter.ValueType, name string) bool {

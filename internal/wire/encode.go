@@ -19,7 +19,7 @@ func AppendRequest(dst []byte, req *Request) []byte {
 		dst = append(dst, `,"name":`...)
 		dst = AppendString(dst, req.Name)
 	}
-	if req.Args != nil {
+	if len(req.Args) > 0 { // an empty, non-nil Args would make invalid JSON
 		dst = append(dst, `,"args":`...)
 		dst = append(dst, req.Args...)
 	}
@@ -34,7 +34,7 @@ func AppendRequest(dst []byte, req *Request) []byte {
 // first, blobs (when present) second, and a terminating newline.
 func AppendResponse(dst []byte, resp *Response) []byte {
 	dst = appendHead(dst, resp.Sequence, resp.Blobs)
-	if resp.Reply != nil {
+	if len(resp.Reply) > 0 { // an empty, non-nil Reply would make invalid JSON
 		dst = append(dst, `,"reply":`...)
 		dst = append(dst, resp.Reply...)
 	}
@@ -80,9 +80,10 @@ func appendHead(dst []byte, seq uint64, blobs []int64) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// AppendString appends s as a JSON string. Control characters are escaped,
-// and invalid UTF-8 becomes U+FFFD as encoding/json does, so the result is
-// always valid JSON on one line.
+// AppendString appends s as a JSON string the way encoding/json does with
+// HTML escaping off: control characters, U+2028 and U+2029 are escaped and
+// each byte of invalid UTF-8 becomes U+FFFD, so the result is always valid
+// JSON on one line.
 func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
@@ -103,6 +104,10 @@ func AppendString(dst []byte, s string) []byte {
 				dst = append(dst, '\\', 'r')
 			case '\t':
 				dst = append(dst, '\\', 't')
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
 			default:
 				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			}

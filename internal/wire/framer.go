@@ -5,10 +5,28 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 )
 
 // ErrTruncated reports a stream that ended inside a frame.
 var ErrTruncated = errors.New("stream ended inside a frame")
+
+// ErrBlobsTooLarge is returned by ReadBlobs asked to keep blobs that, with
+// their frame, exceed the frame limit. The blobs have been consumed and
+// dropped, so the stream is still in step.
+var ErrBlobsTooLarge = errors.New("blobs exceed the frame limit")
+
+// ErrBadBlobLength is returned by ReadBlobs given a negative length. Nothing
+// was consumed.
+var ErrBadBlobLength = errors.New("negative blob length")
+
+// maxLimit is the largest frame limit a Framer accepts, so that its buffer
+// size (the limit plus headSize plus one) never overflows an int.
+const maxLimit = math.MaxInt - headSize - 1
+
+// maxRetries is how many reads in a row may return no bytes and no error
+// before a Framer gives up with io.ErrNoProgress.
+const maxRetries = 100
 
 // headSize is how much of a frame too large to keep is retained, so that its
 // sequence (and blobs) can still be recovered.
@@ -34,12 +52,13 @@ type Frame struct {
 // waits for more input once an object is complete, and discards objects
 // larger than its limit through their end without buffering them.
 type Framer struct {
-	r   io.Reader
-	max int
-	buf []byte
-	r0  int // start of unread data
-	w0  int // end of unread data
-	err error
+	r    io.Reader
+	max  int
+	buf  []byte
+	r0   int // start of unread data
+	w0   int // end of unread data
+	err  error
+	last int64 // size of the last frame returned by Next, for ReadBlobs
 
 	// Skipped counts bytes that could not start an object and were skipped.
 	Skipped int64
@@ -49,6 +68,9 @@ type Framer struct {
 func NewFramer(r io.Reader, max int) *Framer {
 	if max <= 0 {
 		max = DefaultMaxFrame
+	}
+	if max > maxLimit {
+		max = maxLimit
 	}
 	n := 64 << 10
 	if n > max+1 {
@@ -102,6 +124,7 @@ func (f *Framer) Next() (Frame, error) {
 		fr.Data = f.buf[f.r0:pos]
 	}
 	f.r0 = pos
+	f.last = fr.Size
 	return fr, nil
 }
 
@@ -150,29 +173,41 @@ func (f *Framer) fill() error {
 		if n > f.max+headSize+1 {
 			n = f.max + headSize + 1
 		}
-		if n <= len(f.buf) {
+		if n <= len(f.buf) { // cannot happen while the frame is within max
 			n = len(f.buf) + 1
 		}
 		nb := make([]byte, n)
 		copy(nb, f.buf[:f.w0])
 		f.buf = nb
 	}
-	for tries := 0; tries < 100; tries++ {
-		n, err := f.r.Read(f.buf[f.w0:])
-		f.w0 += n
+	n, err := f.read(f.buf[f.w0:])
+	f.w0 += n
+	return err
+}
+
+// read reads into p from the underlying reader, at least one byte unless it
+// returns an error. An error is sticky: once the reader has returned one,
+// read returns it without reading again. A reader that returns neither bytes
+// nor an error maxRetries times in a row fails with io.ErrNoProgress.
+func (f *Framer) read(p []byte) (int, error) {
+	if f.err != nil {
+		return 0, f.err
+	}
+	for tries := 0; tries < maxRetries; tries++ {
+		n, err := f.r.Read(p)
 		if err != nil {
 			f.err = err
 			if n > 0 {
-				return nil
+				return n, nil
 			}
-			return err
+			return 0, err
 		}
 		if n > 0 {
-			return nil
+			return n, nil
 		}
 	}
 	f.err = io.ErrNoProgress
-	return f.err
+	return 0, f.err
 }
 
 // Buffered returns how many unread bytes the Framer holds.
@@ -180,10 +215,33 @@ func (f *Framer) Buffered() int { return f.w0 - f.r0 }
 
 // ReadBlobs reads the raw blobs that follow a frame with a blobs member:
 // first the frame's terminating newline, then each blob. When keep is false
-// the bytes are consumed and dropped (a frame refused for its size).
+// the bytes are consumed and dropped (a frame refused for its size). When
+// keep is true and the blobs with the frame last returned by Next exceed the
+// frame limit, they are consumed and dropped too and ReadBlobs returns an
+// error wrapping ErrBlobsTooLarge: a peer's lengths never make it allocate
+// more than the limit. A negative length is an error wrapping
+// ErrBadBlobLength, before anything is consumed.
 func (f *Framer) ReadBlobs(lengths []int64, keep bool) ([][]byte, error) {
 	if len(lengths) == 0 {
 		return nil, nil
+	}
+	total := f.last
+	over := false
+	for _, n := range lengths {
+		if n < 0 {
+			return nil, fmt.Errorf("%w: %d", ErrBadBlobLength, n)
+		}
+		if n > int64(f.max)-total {
+			over = true
+		} else {
+			total += n
+		}
+	}
+	if over && keep {
+		if _, err := f.ReadBlobs(lengths, false); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %d bytes allowed", ErrBlobsTooLarge, f.max)
 	}
 	if err := f.skipNewline(); err != nil {
 		return nil, err
@@ -223,7 +281,7 @@ func (f *Framer) readRaw(dst []byte, n int64) error {
 		if f.r0 == f.w0 {
 			if dst != nil && int64(len(dst)) >= int64(len(f.buf)) {
 				// Large blob: read straight into its destination.
-				m, err := io.ReadFull(f.r, dst[len(dst)-int(n):])
+				m, err := f.read(dst[len(dst)-int(n):])
 				if err != nil {
 					return noEOF(err)
 				}

@@ -1,6 +1,9 @@
 package wire
 
-import "strconv"
+import (
+	"encoding/json"
+	"strconv"
+)
 
 // Recovered is what could be read from the top-level members of a frame that
 // does not parse, or of the head of a frame too large to keep.
@@ -74,30 +77,61 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
-// readKey reads a member name. Escapes are kept as written: the members
-// recovered here have plain names.
+// readKey reads a member name, decoding its escapes as a JSON parser does
+// (a name with an invalid escape is returned as written, which matches no
+// member recovered here).
 func readKey(b []byte, i int) (string, int, bool) {
-	if i >= len(b) || b[i] != '"' {
+	end, escaped := skipString(b, i)
+	if end < 0 {
 		return "", 0, false
 	}
+	if escaped {
+		var key string
+		if json.Unmarshal(b[i:end], &key) == nil {
+			return key, end, true
+		}
+	}
+	return string(b[i+1 : end-1]), end, true
+}
+
+// skipString returns the offset just past the string starting at i, or -1
+// when b does not hold all of it, and whether the string has escapes.
+func skipString(b []byte, i int) (int, bool) {
+	if i >= len(b) || b[i] != '"' {
+		return -1, false
+	}
+	escaped := false
 	for j := i + 1; j < len(b); j++ {
 		switch b[j] {
 		case '\\':
+			escaped = true
 			j++
 		case '"':
-			return string(b[i+1 : j]), j + 1, true
+			return j + 1, escaped
 		}
 	}
-	return "", 0, false
+	return -1, false
 }
 
+// readUintToken reads a JSON number that is a uint64 and is followed by a
+// byte that ends a value. A number that is not an integer (12.5, 1e3), has
+// leading zeros, overflows or runs to the end of b (it may go on past a cut:
+// "sequence":12 cut to "sequence":1) is not read.
 func readUintToken(b []byte, i int) (uint64, int, bool) {
 	j := i
 	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
 		j++
 	}
 	if j == i || j == len(b) {
-		return 0, 0, false // no digits, or the number may go on past a cut
+		return 0, 0, false
+	}
+	switch b[j] {
+	case ',', '}', ']', ' ', '\t', '\r', '\n':
+	default:
+		return 0, 0, false
+	}
+	if b[i] == '0' && j > i+1 {
+		return 0, 0, false
 	}
 	v, err := strconv.ParseUint(string(b[i:j]), 10, 64)
 	if err != nil {
@@ -149,11 +183,8 @@ func skipValue(b []byte, i int, s *objectScan) int {
 		}
 		return -1
 	case '"':
-		_, n, ok := readKey(b, i)
-		if !ok {
-			return -1
-		}
-		return n
+		end, _ := skipString(b, i)
+		return end
 	}
 	for j := i; j < len(b); j++ {
 		switch b[j] {

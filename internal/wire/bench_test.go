@@ -1,0 +1,69 @@
+package wire
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"testing"
+)
+
+func benchFramer(b *testing.B, stream []byte, frames int, max int) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(stream)))
+	r := bytes.NewReader(stream)
+	for b.Loop() {
+		r.Reset(stream)
+		f := NewFramer(r, max)
+		n := 0
+		for {
+			_, err := f.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		if n != frames {
+			b.Fatalf("%d frames, want %d", n, frames)
+		}
+	}
+}
+
+func BenchmarkFramerSmallFrames(b *testing.B) {
+	var stream []byte
+	const n = 10000
+	for i := range n {
+		stream = AppendRequest(stream, &Request{Sequence: uint64(i + 1), Type: TypeCall, Namespace: "calc", Name: "add", Args: []byte(`[1,2,"three"]`)})
+	}
+	benchFramer(b, stream, n, DefaultMaxFrame)
+}
+
+func BenchmarkFramerString1MiB(b *testing.B) {
+	stream := AppendRequest(nil, &Request{Sequence: 1, Type: TypeCall, Namespace: "blob", Name: "put",
+		Args: []byte(`["` + strings.Repeat("aGVsbG8gd29ybGQh", 1<<16) + `"]`)})
+	benchFramer(b, stream, 1, DefaultMaxFrame)
+}
+
+func BenchmarkParseRequest(b *testing.B) {
+	frame := []byte(`{"sequence":12345,"type":"call","namespace":"calc","name":"add","args":[1,2,{"x":"three"}],"timeout":1500000000}`)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(frame)))
+	var req Request
+	for b.Loop() {
+		if err := ParseRequest(frame, &req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkAppendResponse(b *testing.B) {
+	resp := &Response{Sequence: 12345, Reply: []byte(`[3,{"name":"x","tags":["a","b"]}]`), Error: "service \"calc.add\" failed: a\tb\n", Code: CodeServiceError}
+	buf := make([]byte, 0, 256)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = AppendResponse(buf[:0], resp)
+	}
+	b.SetBytes(int64(len(buf)))
+}

@@ -1,0 +1,42 @@
+package wire
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// FuzzParseResponse is FuzzParseRequest for responses.
+func FuzzParseResponse(f *testing.F) {
+	for _, s := range seedStreams {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var resp Response
+		if err := ParseResponse(data, &resp); err != nil {
+			return
+		}
+		if !json.Valid(data) {
+			t.Fatalf("ParseResponse accepted invalid JSON %q: %+v", data, resp)
+		}
+		frame := AppendResponse(nil, &resp)
+		var back Response
+		if err := ParseResponse(frame, &back); err != nil {
+			t.Fatalf("ParseResponse(AppendResponse(%+v)) = %v; frame %q", resp, err, frame)
+		}
+		want := resp
+		want.Error, want.Code = sanitize(resp.Error), sanitize(resp.Code)
+		want.Services = nil
+		for _, s := range resp.Services {
+			want.Services = append(want.Services, sanitize(s))
+		}
+		if diff := cmp.Diff(want, back, cmpopts.EquateEmpty()); diff != "" {
+			t.Fatalf("round trip of %q through %q (-want +got):\n%s", data, frame, diff)
+		}
+		if rec := Recover(frame); !rec.HasSequence || rec.Sequence != resp.Sequence {
+			t.Fatalf("Recover(%q) = %+v", frame, rec)
+		}
+	})
+}

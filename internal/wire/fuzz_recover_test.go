@@ -1,0 +1,110 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// member is one top-level member of an object, as encoding/json reads it.
+type member struct {
+	key string
+	raw json.RawMessage
+}
+
+// topMembers returns the members of a JSON object, or false when data is
+// not one valid JSON object.
+func topMembers(data []byte) ([]member, bool) {
+	if !json.Valid(data) {
+		return nil, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, false
+	}
+	var out []member
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, false
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, false
+		}
+		out = append(out, member{key: tok.(string), raw: raw})
+	}
+	return out, true
+}
+
+// FuzzRecover recovers from arbitrary bytes. It must not panic; from a valid
+// JSON object it must find the first top-level "sequence" whose value is a
+// uint64 and the first "blobs" that is an array of lengths (up to 1<<62);
+// and a frame cut short must never yield a sequence or blobs the whole frame
+// does not have.
+func FuzzRecover(f *testing.F) {
+	for _, s := range seedStreams {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rec := Recover(data)
+		if members, ok := topMembers(data); ok {
+			var want Recovered
+			for _, m := range members {
+				switch m.key {
+				case "sequence":
+					if v, err := strconv.ParseUint(string(m.raw), 10, 64); err == nil && !want.HasSequence {
+						want.Sequence, want.HasSequence = v, true
+					}
+				case "blobs":
+					var lengths []json.RawMessage
+					if json.Unmarshal(m.raw, &lengths) != nil || m.raw[0] != '[' || want.HasBlobs {
+						continue
+					}
+					blobs, good := []int64{}, true
+					for _, n := range lengths {
+						v, err := strconv.ParseUint(string(n), 10, 64)
+						good = good && err == nil && v <= 1<<62
+						blobs = append(blobs, int64(v))
+					}
+					if good {
+						want.Blobs, want.HasBlobs = blobs, true
+					}
+				}
+			}
+			if diff := cmp.Diff(want, rec, cmpopts.EquateEmpty()); diff != "" {
+				t.Fatalf("Recover(%q) (-want +got):\n%s", data, diff)
+			}
+			// The parser agrees when the frame has one sequence member.
+			var req Request
+			if ParseRequest(data, &req) == nil && want.HasSequence && req.Sequence != want.Sequence {
+				n := 0
+				for _, m := range members {
+					if m.key == "sequence" {
+						n++
+					}
+				}
+				if n == 1 {
+					t.Fatalf("ParseRequest(%q) has sequence %d, Recover %d", data, req.Sequence, rec.Sequence)
+				}
+			}
+		}
+		step := 1
+		if len(data) > 256 {
+			step = len(data) / 64
+		}
+		for i := 0; i < len(data); i += step {
+			cut := Recover(data[:i])
+			if cut.HasSequence && (!rec.HasSequence || cut.Sequence != rec.Sequence) {
+				t.Fatalf("Recover(%q) = sequence %d, but the whole frame %q gives %+v", data[:i], cut.Sequence, data, rec)
+			}
+			if cut.HasBlobs && (!rec.HasBlobs || !cmp.Equal(cut.Blobs, rec.Blobs, cmpopts.EquateEmpty())) {
+				t.Fatalf("Recover(%q) = blobs %v, but the whole frame %q gives %+v", data[:i], cut.Blobs, data, rec)
+			}
+		}
+	})
+}

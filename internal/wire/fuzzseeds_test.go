@@ -1,0 +1,35 @@
+package wire
+
+// seedStreams are realistic streams and frames, both directions, for the
+// fuzz targets' f.Add seeds (the same ones are in testdata/fuzz as corpus
+// files).
+var seedStreams = []string{
+	// Protocol 1 style: spaces, sequence last, no separator.
+	`{"type": "call", "namespace": "calc", "name": "add", "args": [1, 2], "sequence": 7}{"type": "hasNamespace", "namespace": "calc", "sequence": 8}`,
+	`{"type": "listServices", "namespace": "calc", "sequence": 9}`,
+	`{"reply": [3], "sequence": 7}{"ok": true, "sequence": 8}{"services": ["add", "sub"], "sequence": 9}`,
+	`{"error": "undefined service \"mul\"", "sequence": 10}`,
+	// Protocol 2: hello, call with timeout, cancel, coded errors.
+	"{\"sequence\":1,\"type\":\"hello\",\"args\":{\"protocol\":2,\"features\":[\"cancel\",\"timeout\",\"codes\",\"blobs\"],\"maxFrame\":67108864}}\n",
+	"{\"sequence\":1,\"reply\":{\"protocol\":2,\"features\":[\"cancel\",\"timeout\",\"codes\",\"blobs\"],\"maxFrame\":67108864}}\n",
+	"{\"sequence\":2,\"type\":\"call\",\"namespace\":\"calc\",\"name\":\"add\",\"args\":[1,2],\"timeout\":1500000000}\n{\"sequence\":2,\"type\":\"cancel\"}\n",
+	"{\"sequence\":2,\"error\":\"context canceled\",\"code\":\"canceled\"}\r\n{\"sequence\":3,\"error\":\"boom\",\"code\":\"service_error\",\"reply\":[null]}\r\n",
+	"{\"sequence\":4,\"type\":\"getManifest\",\"namespace\":\"secrets\"}\n",
+	// Blobs: lengths, then the raw bytes after the newline.
+	"{\"sequence\":5,\"blobs\":[3,0,4],\"type\":\"call\",\"namespace\":\"img\",\"name\":\"scan\",\"args\":[0,1,\"aGk=\"]}\nabc{}}x{\"sequence\":6,\"type\":\"cancel\"}\n",
+	"{\"sequence\":5,\"blobs\":[2],\"reply\":[0]}\n\x00\xff",
+	// Garbage between frames, strings full of brackets and escapes.
+	`xx]}{"sequence":1,"type":"call"} 42 garbage {"sequence":2,"args":["}{\"\\","]["]}`,
+	"{\"sequence\":3,\"args\":[\"\xff\xfe\",\"\\u2028\\ud800\",\"\u2028\"]}",
+	`{"seq\u0075ence":12,"type":"call"}`,
+	// Bad members.
+	`{"sequence":"7","type":5,"args":[1,,2]}`,
+	`{"sequence":12.5,"blobs":[-1]}`,
+	`{"sequence":18446744073709551616}`,
+	// Truncated: inside a string, inside an escape, after a number.
+	`{"sequence":12,"type":"call","args":["ab`,
+	`{"sequence":12,"args":"\`,
+	`{"sequence":12`,
+	// Deep nesting.
+	`{"sequence":3,"args":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}`,
+}
