@@ -136,19 +136,13 @@ func (c *conn) handleFrame(fr wire.Frame) error {
 		c.replyRecovered(rec, wire.CodeBadRequest, err.Error())
 		return nil
 	}
-	total := fr.Size
-	for _, n := range req.Blobs {
-		total += n
-	}
-	if total > int64(c.cfg.maxFrame) || total < fr.Size {
-		if _, err := c.fr.ReadBlobs(req.Blobs, false); err != nil {
-			return err
-		}
-		c.replyError(req.Sequence, wire.CodeTooLarge,
-			fmt.Sprintf("request %d with blobs is %d bytes, over the frame limit of %d bytes", req.Sequence, total, c.cfg.maxFrame))
+	blobs, err := c.fr.ReadBlobs(req.Blobs, true)
+	if errors.Is(err, wire.ErrBlobsTooLarge) {
+		// Consumed and dropped: the stream is still in step.
+		c.replyError(req.Sequence, wire.CodeTooLarge, fmt.Sprintf("request %d with blobs is %d bytes, over the frame limit of %d bytes",
+			req.Sequence, wire.FrameSize(fr.Size, req.Blobs), c.cfg.maxFrame))
 		return nil
 	}
-	blobs, err := c.fr.ReadBlobs(req.Blobs, true)
 	if err != nil {
 		return err
 	}

@@ -246,6 +246,13 @@ func (c *Client) handleFrame(fr wire.Frame) error {
 		return nil
 	}
 	blobs, err := c.fr.ReadBlobs(resp.Blobs, true)
+	if errors.Is(err, wire.ErrBlobsTooLarge) {
+		// Consumed and dropped: the stream is still in step.
+		c.deliverError(wire.Recovered{Sequence: resp.Sequence, HasSequence: true},
+			fmt.Errorf("%w: response of %d bytes with its blobs is over the limit of %d bytes",
+				ErrTooLarge, wire.FrameSize(fr.Size, resp.Blobs), c.cfg.maxFrame))
+		return nil
+	}
 	if err != nil {
 		return err
 	}

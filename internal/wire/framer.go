@@ -210,6 +210,18 @@ func (f *Framer) read(p []byte) (int, error) {
 	return 0, f.err
 }
 
+// FrameSize returns the size of a frame of size bytes with blobs of the
+// given lengths, saturating instead of overflowing.
+func FrameSize(size int64, lengths []int64) int64 {
+	for _, n := range lengths {
+		if n < 0 || n > math.MaxInt64-size {
+			return math.MaxInt64
+		}
+		size += n
+	}
+	return size
+}
+
 // Buffered returns how many unread bytes the Framer holds.
 func (f *Framer) Buffered() int { return f.w0 - f.r0 }
 
