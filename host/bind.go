@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hostcall/hostcall/opener"
@@ -151,7 +152,10 @@ func (s *session) finish(runErr error, grace time.Duration) error {
 		err = <-s.done
 	}
 	s.cancel()
-	if err == nil || errors.Is(err, context.Canceled) && !strings.Contains(err.Error(), "still running") {
+	if err == nil || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, context.Canceled) && !errors.Is(err, errStillRunning) {
+		// A plugin that left before reading its last responses is not a
+		// serving failure: the run's own error says how it ended.
 		return runErr
 	}
 	return errors.Join(runErr, fmt.Errorf("host: serving %s: %w", s.what, err))

@@ -12,33 +12,108 @@ import (
 	"github.com/hostcall/hostcall/registry"
 )
 
-// startCall runs a call in its own goroutine once an in-flight slot is
-// free. Waiting for the slot holds up the reader: that is the backpressure.
+// call is one call from the time it is read until it has answered.
+type call struct {
+	req     *wire.Request
+	blobs   [][]byte
+	name    string // "namespace.name", for messages
+	ctx     context.Context
+	cancel  context.CancelFunc
+	started bool // it holds an in-flight slot; otherwise it waits in the queue
+	queued  bool // it waited in the queue before it started
+}
+
+// startCall runs a call in its own goroutine when an in-flight slot is
+// free, or queues it until one is. The queue holds as many calls as may
+// run, so that the reader goes on reading cancel frames and the end of the
+// stream while the slots are busy; only when the queue is full too does
+// the reader wait for room: that is the backpressure.
 func (c *conn) startCall(req *wire.Request, blobs [][]byte) {
-	select {
-	case c.slots <- struct{}{}:
-	case <-c.ctx.Done():
-		return
-	}
 	ctx, cancel := c.callContext(req.Timeout)
-	name := req.Namespace + "." + req.Name
-	c.mu.Lock()
-	if _, dup := c.inflight[req.Sequence]; dup {
+	cl := &call{req: req, blobs: blobs, name: req.Namespace + "." + req.Name, ctx: ctx, cancel: cancel}
+	for {
+		c.mu.Lock()
+		if _, dup := c.inflight[req.Sequence]; dup {
+			c.mu.Unlock()
+			cancel()
+			c.replyError(req.Sequence, wire.CodeBadRequest,
+				fmt.Sprintf("sequence %d is already in flight (%s): sequences must not be reused", req.Sequence, cl.name))
+			return
+		}
+		switch {
+		case c.running < c.cfg.maxInFlight:
+			c.running++
+			cl.started = true
+			c.inflight[req.Sequence] = cl
+			c.calls.Add(1)
+			c.mu.Unlock()
+			go c.runCall(cl)
+			return
+		case len(c.queue) < c.cfg.maxInFlight:
+			cl.queued = true
+			c.queue = append(c.queue, cl)
+			c.inflight[req.Sequence] = cl
+			c.mu.Unlock()
+			return
+		}
 		c.mu.Unlock()
-		cancel()
-		<-c.slots
-		c.replyError(req.Sequence, wire.CodeBadRequest,
-			fmt.Sprintf("sequence %d is already in flight (%s): sequences must not be reused", req.Sequence, name))
-		return
+		select {
+		case <-c.room:
+		case <-c.ctx.Done():
+			cancel()
+			return
+		}
 	}
-	c.inflight[req.Sequence] = &running{service: name, cancel: cancel}
+}
+
+// finishCall releases cl's slot and hands it to the first queued call.
+func (c *conn) finishCall(cl *call) {
+	c.mu.Lock()
+	delete(c.inflight, cl.req.Sequence)
+	c.running--
+	var next *call
+	if len(c.queue) > 0 && c.ctx.Err() == nil {
+		next = c.queue[0]
+		c.queue = c.queue[1:]
+		c.running++
+		next.started = true
+		c.calls.Add(1)
+	}
 	c.mu.Unlock()
-	c.calls.Add(1)
-	go c.runCall(ctx, req, blobs)
+	cl.cancel()
+	c.signalRoom()
+	if next != nil {
+		go c.runCall(next)
+	}
+	c.calls.Done()
+}
+
+func (c *conn) signalRoom() {
+	select {
+	case c.room <- struct{}{}:
+	default:
+	}
+}
+
+// dropQueued answers the calls still waiting for a slot when the
+// connection ends: they never ran.
+func (c *conn) dropQueued() {
+	c.mu.Lock()
+	queued := c.queue
+	c.queue = nil
+	for _, cl := range queued {
+		delete(c.inflight, cl.req.Sequence)
+	}
+	c.mu.Unlock()
+	for _, cl := range queued {
+		cl.cancel()
+		c.replyError(cl.req.Sequence, callCode(cl.ctx, &registry.ServiceError{Service: cl.name, Err: cl.ctx.Err()}),
+			fmt.Sprintf("call %d (%s) did not start: %v", cl.req.Sequence, cl.name, context.Cause(cl.ctx)))
+	}
 }
 
 // callContext derives a call's context from the connection's, with the
-// request's timeout when it has one.
+// request's timeout when it has one: time spent queued counts.
 func (c *conn) callContext(timeout int64) (context.Context, context.CancelFunc) {
 	if timeout != 0 {
 		return context.WithTimeout(c.ctx, time.Duration(timeout))
@@ -46,28 +121,43 @@ func (c *conn) callContext(timeout int64) (context.Context, context.CancelFunc) 
 	return context.WithCancel(c.ctx)
 }
 
-// cancelCall cancels call seq if it is still running. A cancel has no
-// response of its own: the call answers, usually with code canceled.
+// cancelCall cancels call seq. A running call answers itself, usually with
+// code canceled; a queued one is answered here and never runs. A cancel for
+// no call in flight is ignored.
 func (c *conn) cancelCall(seq uint64) {
 	c.mu.Lock()
-	r := c.inflight[seq]
+	cl := c.inflight[seq]
+	queued := cl != nil && !cl.started
+	if queued {
+		delete(c.inflight, seq)
+		for i, q := range c.queue {
+			if q == cl {
+				c.queue = append(c.queue[:i], c.queue[i+1:]...)
+				break
+			}
+		}
+	}
 	c.mu.Unlock()
-	if r != nil {
-		r.cancel()
+	if cl == nil {
+		return
+	}
+	cl.cancel()
+	if queued {
+		c.signalRoom()
+		c.replyError(seq, wire.CodeCanceled, fmt.Sprintf("call %d (%s) canceled before it started", seq, cl.name))
 	}
 }
 
-func (c *conn) runCall(ctx context.Context, req *wire.Request, blobs [][]byte) {
-	defer func() {
-		c.mu.Lock()
-		r := c.inflight[req.Sequence]
-		delete(c.inflight, req.Sequence)
-		c.mu.Unlock()
-		r.cancel()
-		<-c.slots
-		c.calls.Done()
-	}()
-	frame, out, err := c.invoke(ctx, req, blobs)
+func (c *conn) runCall(cl *call) {
+	defer c.finishCall(cl)
+	ctx, req := cl.ctx, cl.req
+	if err := ctx.Err(); err != nil && cl.queued {
+		// Its deadline passed while it waited for a slot.
+		c.replyError(req.Sequence, callCode(ctx, &registry.ServiceError{Service: cl.name, Err: err}),
+			fmt.Sprintf("call %d (%s) did not start: %v", req.Sequence, cl.name, err))
+		return
+	}
+	frame, out, err := c.invoke(ctx, req, cl.blobs)
 	if err != nil {
 		c.replyError(req.Sequence, callCode(ctx, err), err.Error())
 		return

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"time"
 
@@ -39,8 +38,8 @@ func Serve(ctx context.Context, reg *registry.Registry, r io.Reader, w io.Writer
 	})
 	err := c.readLoop()
 	stop()
-	if ctx.Err() != nil && (err == nil || errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, os.ErrClosed)) {
-		err = ctx.Err()
+	if ctx.Err() != nil {
+		err = ctx.Err() // whatever the interrupted read or write reported
 	}
 	if errors.Is(err, io.EOF) {
 		err = nil
@@ -55,6 +54,9 @@ func Serve(ctx context.Context, reg *registry.Registry, r io.Reader, w io.Writer
 var (
 	errShutdown  = errors.New("host is shutting down")
 	errConnEnded = errors.New("connection ended")
+	// errStillRunning marks Serve's report of services that outlived the
+	// drain timeout.
+	errStillRunning = errors.New("still running")
 )
 
 // conn is the state of one served connection.
@@ -67,18 +69,14 @@ type conn struct {
 
 	ctx    context.Context // canceled when the connection ends
 	cancel context.CancelCauseFunc
-	slots  chan struct{} // in-flight bound
-	calls  sync.WaitGroup
+	calls  sync.WaitGroup // the calls' goroutines
+	room   chan struct{}  // signaled when a call leaves the in-flight set
 
 	mu       sync.Mutex
-	inflight map[uint64]*running
-	peer     *wire.Hello // the plugin's hello, nil before it says one
-}
-
-// running is a call in progress.
-type running struct {
-	service string
-	cancel  context.CancelFunc
+	inflight map[uint64]*call // running and queued, by sequence
+	queue    []*call          // waiting for a slot, in order
+	running  int              // calls holding a slot
+	peer     *wire.Hello      // the plugin's hello, nil before it says one
 }
 
 func newConn(reg *registry.Registry, r io.Reader, w io.Writer, cfg serveConfig) *conn {
@@ -91,8 +89,8 @@ func newConn(reg *registry.Registry, r io.Reader, w io.Writer, cfg serveConfig) 
 		w:        w,
 		ctx:      ctx,
 		cancel:   cancel,
-		slots:    make(chan struct{}, cfg.maxInFlight),
-		inflight: make(map[uint64]*running),
+		room:     make(chan struct{}, 1),
+		inflight: make(map[uint64]*call),
 	}
 }
 
@@ -186,10 +184,11 @@ func (c *conn) replyError(seq uint64, code, msg string) {
 // flushes what they queued.
 func (c *conn) shutdown() error {
 	c.cancel(errConnEnded)
+	c.dropQueued()
 	var err error
 	if !waitTimeout(&c.calls, c.cfg.drainTimeout) {
-		err = fmt.Errorf("host: %s still running %v after the connection ended; their results are dropped",
-			c.runningServices(), c.cfg.drainTimeout)
+		err = fmt.Errorf("host: %s %w %v after the connection ended; their results are dropped",
+			c.runningServices(), errStillRunning, c.cfg.drainTimeout)
 	}
 	done := make(chan struct{})
 	go func() {
@@ -210,7 +209,7 @@ func (c *conn) runningServices() string {
 	defer c.mu.Unlock()
 	s := ""
 	n := 0
-	for seq, r := range c.inflight {
+	for seq, cl := range c.inflight {
 		if n == 3 {
 			s += ", ..."
 			break
@@ -218,7 +217,7 @@ func (c *conn) runningServices() string {
 		if n > 0 {
 			s += ", "
 		}
-		s += fmt.Sprintf("%s (sequence %d)", r.service, seq)
+		s += fmt.Sprintf("%s (sequence %d)", cl.name, seq)
 		n++
 	}
 	return fmt.Sprintf("%d calls [%s]", len(c.inflight), s)
