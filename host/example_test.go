@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/hostcall/hostcall/host"
+	"github.com/hostcall/hostcall/pluginexec"
 	"github.com/hostcall/hostcall/registry"
 )
 
@@ -38,4 +39,32 @@ func ExampleServe() {
 	// {"sequence":2,"services":["add"]}
 	// {"sequence":3,"error":"undefined service \"mul\" in namespace \"calc\"","code":"unknown_service"}
 	// Serve: <nil>
+}
+
+// Give each plugin its own registry layer: every plugin reaches the shared
+// namespaces, and only its own among the rest. A generator picks the
+// options of each (plugin, command) run.
+func ExampleBind_perPluginLayers() {
+	shared := registry.New()
+	shared.AddService("log", "info", func(msg string) {})
+
+	plugins, err := pluginexec.DiscoverPlugins(context.Background(), "./plugins")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	layers := map[*pluginexec.Plugin]*registry.Registry{}
+	for _, p := range plugins {
+		l := shared.Inherit()
+		name := p.Name
+		l.AddService("findings", "report", func(msg string) { fmt.Println(name, "reports", msg) })
+		layers[p] = l
+	}
+	perPlugin := pluginexec.WithExecGenerator(func(p *pluginexec.Plugin, c *pluginexec.Command) pluginexec.ExecOption {
+		return host.Bind(layers[p])
+	})
+	if err := pluginexec.Exec(context.Background(), plugins, nil, perPlugin,
+		pluginexec.WithExecParallelism(4)); err != nil {
+		fmt.Println(err)
+	}
 }

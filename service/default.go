@@ -34,6 +34,10 @@ func hostURLs() []string {
 // --host-file (or --host).
 func Hosted() bool { return len(hostURLs()) > 0 }
 
+// HostURLs returns the URLs the host passed with --host-file (or --host),
+// in order: for building a client with options of its own through Dial.
+func HostURLs() []string { return hostURLs() }
+
 // InitServiceClient connects the default client to the host named by
 // --host-file. A plugin that is not hosted gets a client on which every call
 // fails with ErrNotHosted, and InitServiceClient returns nil: the plugin
