@@ -66,10 +66,23 @@ func (c *conn) startCall(req *wire.Request, blobs [][]byte) {
 	}
 }
 
+// forget removes cl from the calls in flight, before its response is sent:
+// a plugin that has the response may reuse the sequence at once (a reused
+// sequence is served normally once its call is over).
+func (c *conn) forget(cl *call) {
+	c.mu.Lock()
+	if c.inflight[cl.req.Sequence] == cl {
+		delete(c.inflight, cl.req.Sequence)
+	}
+	c.mu.Unlock()
+}
+
 // finishCall releases cl's slot and hands it to the first queued call.
 func (c *conn) finishCall(cl *call) {
 	c.mu.Lock()
-	delete(c.inflight, cl.req.Sequence)
+	if c.inflight[cl.req.Sequence] == cl { // a new call may have its sequence by now
+		delete(c.inflight, cl.req.Sequence)
+	}
 	c.running--
 	var next *call
 	if len(c.queue) > 0 && c.ctx.Err() == nil {
@@ -153,11 +166,13 @@ func (c *conn) runCall(cl *call) {
 	ctx, req := cl.ctx, cl.req
 	if err := ctx.Err(); err != nil && cl.queued {
 		// Its deadline passed while it waited for a slot.
+		c.forget(cl)
 		c.replyError(req.Sequence, callCode(ctx, &registry.ServiceError{Service: cl.name, Err: err}),
 			fmt.Sprintf("call %d (%s) did not start: %v", req.Sequence, cl.name, err))
 		return
 	}
 	frame, out, err := c.invoke(ctx, req, cl.blobs)
+	c.forget(cl)
 	if err != nil {
 		c.replyError(req.Sequence, callCode(ctx, err), err.Error())
 		return
