@@ -29,7 +29,10 @@ func newPipePair() (*pipePair, error) {
 		hw.Close()
 		return nil, fmt.Errorf("host: making pipes: %w", err)
 	}
-	return &pipePair{hostR: hr, hostW: hw, pluginR: pr, pluginW: pw}, nil
+	p := &pipePair{hostR: hr, hostW: hw, pluginR: pr, pluginW: pw}
+	growPipe(hw)
+	growPipe(pw)
+	return p, nil
 }
 
 // closePlugin closes the host's copies of the plugin's ends, so the host

@@ -23,12 +23,18 @@ type call struct {
 	queued  bool // it waited in the queue before it started
 }
 
-// startCall runs a call in its own goroutine when an in-flight slot is
-// free, or queues it until one is. The queue holds as many calls as may
-// run, so that the reader goes on reading cancel frames and the end of the
-// stream while the slots are busy; only when the queue is full too does
-// the reader wait for room: that is the backpressure.
-func (c *conn) startCall(req *wire.Request, blobs [][]byte) {
+// startCall runs a call when an in-flight slot is free, or queues it until
+// one is. The queue holds as many calls as may run, so that the reader goes
+// on reading cancel frames and the end of the stream while the slots are
+// busy; only when the queue is full too does the reader wait for room: that
+// is the backpressure.
+//
+// A call with nothing else to read behind it runs inline, on the reader's
+// own goroutine: no hand-off through the scheduler, which is most of the
+// cost of a small call (see read). If it runs longer than inlineBudget,
+// another goroutine takes over reading; startCall then reports handedOff
+// and this goroutine stops reading once the call is done.
+func (c *conn) startCall(req *wire.Request, blobs [][]byte) (handedOff bool) {
 	ctx, cancel := c.callContext(req.Timeout)
 	cl := &call{req: req, blobs: blobs, name: req.Namespace + "." + req.Name, ctx: ctx, cancel: cancel}
 	for {
@@ -38,7 +44,7 @@ func (c *conn) startCall(req *wire.Request, blobs [][]byte) {
 			cancel()
 			c.replyError(req.Sequence, wire.CodeBadRequest,
 				fmt.Sprintf("sequence %d is already in flight (%s): sequences must not be reused", req.Sequence, cl.name))
-			return
+			return false
 		}
 		switch {
 		case c.running < c.cfg.maxInFlight:
@@ -47,21 +53,24 @@ func (c *conn) startCall(req *wire.Request, blobs [][]byte) {
 			c.inflight[req.Sequence] = cl
 			c.calls.Add(1)
 			c.mu.Unlock()
-			go c.runCall(cl)
-			return
+			if c.fr.Buffered() > 0 {
+				go c.runCall(cl) // more to read: run it beside the reader
+				return false
+			}
+			return c.runInline(cl)
 		case len(c.queue) < c.cfg.maxInFlight:
 			cl.queued = true
 			c.queue = append(c.queue, cl)
 			c.inflight[req.Sequence] = cl
 			c.mu.Unlock()
-			return
+			return false
 		}
 		c.mu.Unlock()
 		select {
 		case <-c.room:
 		case <-c.ctx.Done():
 			cancel()
-			return
+			return false
 		}
 	}
 }

@@ -9,12 +9,13 @@ import (
 // features lists the protocol 2 features this host supports.
 var features = []string{wire.FeatureCancel, wire.FeatureTimeout, wire.FeatureCodes, wire.FeatureBlobs}
 
-// dispatch answers one request. Calls run in their own goroutines; the
-// other requests are answered here, in the order they were read.
-func (c *conn) dispatch(req *wire.Request, blobs [][]byte) {
+// dispatch answers one request. Calls run concurrently (see startCall);
+// the other requests are answered here, in the order they were read. It
+// reports whether another goroutine has taken over reading.
+func (c *conn) dispatch(req *wire.Request, blobs [][]byte) (handedOff bool) {
 	switch req.Type {
 	case wire.TypeCall:
-		c.startCall(req, blobs)
+		return c.startCall(req, blobs)
 	case wire.TypeCancel:
 		c.cancelCall(req.Sequence)
 	case wire.TypeHasNamespace:
@@ -23,14 +24,14 @@ func (c *conn) dispatch(req *wire.Request, blobs [][]byte) {
 		m, ok := c.reg.Manifest(req.Namespace)
 		if !ok {
 			c.replyUnknownNamespace(req)
-			return
+			break
 		}
 		c.send(&wire.Response{Sequence: req.Sequence, Reply: m})
 	case wire.TypeListServices:
 		names, ok := c.reg.ServiceNames(req.Namespace)
 		if !ok {
 			c.replyUnknownNamespace(req)
-			return
+			break
 		}
 		c.send(&wire.Response{Sequence: req.Sequence, Services: names})
 	case wire.TypeHello:
@@ -40,6 +41,7 @@ func (c *conn) dispatch(req *wire.Request, blobs [][]byte) {
 	default:
 		c.replyError(req.Sequence, wire.CodeBadRequest, fmt.Sprintf("unknown request type %q", req.Type))
 	}
+	return false
 }
 
 func (c *conn) replyUnknownNamespace(req *wire.Request) {

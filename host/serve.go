@@ -1,6 +1,7 @@
 package host
 
 import (
+	"sync/atomic"
 	"context"
 	"errors"
 	"fmt"
@@ -36,7 +37,8 @@ func Serve(ctx context.Context, reg *registry.Registry, r io.Reader, w io.Writer
 		c.cancel(errShutdown) // running calls answer unavailable
 		interruptRead(r)
 	})
-	err := c.readLoop()
+	c.read()
+	err := <-c.readDone
 	stop()
 	if ctx.Err() != nil {
 		err = ctx.Err() // whatever the interrupted read or write reported
@@ -72,6 +74,10 @@ type conn struct {
 	calls  sync.WaitGroup // the calls' goroutines
 	room   chan struct{}  // signaled when a call leaves the in-flight set
 
+	r         io.Reader
+	readDone  chan error  // the error that ended the last reader
+	readEnded atomic.Bool // no reader will run again
+
 	mu       sync.Mutex
 	inflight map[uint64]*call // running and queued, by sequence
 	queue    []*call          // waiting for a slot, in order
@@ -82,6 +88,8 @@ type conn struct {
 func newConn(reg *registry.Registry, r io.Reader, w io.Writer, cfg serveConfig) *conn {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	return &conn{
+		r:        r,
+		readDone: make(chan error, 1),
 		cfg:      cfg,
 		reg:      reg,
 		fr:       wire.NewFramer(r, cfg.maxFrame),
@@ -94,58 +102,39 @@ func newConn(reg *registry.Registry, r io.Reader, w io.Writer, cfg serveConfig) 
 	}
 }
 
-// readLoop reads and dispatches frames until the stream ends or fails.
-func (c *conn) readLoop() error {
-	for {
-		fr, err := c.fr.Next()
-		if err != nil {
-			if errors.Is(err, wire.ErrTruncated) {
-				return fmt.Errorf("host: plugin's stream %w", err)
-			}
-			return err
-		}
-		if err := c.handleFrame(fr); err != nil {
-			return err
-		}
-		if err := c.wr.Err(); err != nil {
-			return fmt.Errorf("host: writing responses: %w", err)
-		}
-	}
-}
-
 // handleFrame parses one frame and its blobs and dispatches the request. It
-// returns an error only when the stream can no longer be read.
-func (c *conn) handleFrame(fr wire.Frame) error {
+// returns an error only when the stream can no longer be read, and
+// handedOff when another goroutine has taken over reading (see read).
+func (c *conn) handleFrame(fr wire.Frame) (handedOff bool, err error) {
 	if fr.TooLarge {
 		rec := wire.Recover(fr.Head)
 		if _, err := c.fr.ReadBlobs(rec.Blobs, false); err != nil {
-			return err
+			return false, err
 		}
 		c.replyRecovered(rec, wire.CodeTooLarge,
 			fmt.Sprintf("request of %d bytes is over the frame limit of %d bytes", fr.Size, c.cfg.maxFrame))
-		return nil
+		return false, nil
 	}
 	var req wire.Request
 	if err := wire.ParseRequest(fr.Data, &req); err != nil {
 		rec := wire.Recover(fr.Data)
 		if _, err := c.fr.ReadBlobs(rec.Blobs, false); err != nil {
-			return err
+			return false, err
 		}
 		c.replyRecovered(rec, wire.CodeBadRequest, err.Error())
-		return nil
+		return false, nil
 	}
 	blobs, err := c.fr.ReadBlobs(req.Blobs, true)
 	if errors.Is(err, wire.ErrBlobsTooLarge) {
 		// Consumed and dropped: the stream is still in step.
 		c.replyError(req.Sequence, wire.CodeTooLarge, fmt.Sprintf("request %d with blobs is %d bytes, over the frame limit of %d bytes",
 			req.Sequence, wire.FrameSize(fr.Size, req.Blobs), c.cfg.maxFrame))
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
-	c.dispatch(&req, blobs)
-	return nil
+	return c.dispatch(&req, blobs), nil
 }
 
 // replyRecovered answers a frame that could not be used, when its sequence

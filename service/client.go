@@ -32,7 +32,11 @@ type Client struct {
 	helloDone chan struct{}              // closed once hello is answered or abandoned
 	helloOnce sync.Once
 
-	done      chan struct{} // closed when the reader ended
+	// Reading: when the reader can be woken (pipes, FIFOs, sockets), the
+	// callers read for themselves, one at a time, holding token (see
+	// reader.go); otherwise readLoop reads in a goroutine of its own.
+	token     chan struct{}  // holds the read token while nobody reads; nil without
+	readers   sync.WaitGroup // readLoop, or the goroutine reading hello's answer
 	closeOnce sync.Once
 }
 
@@ -89,11 +93,20 @@ func NewClient(r io.Reader, w io.Writer, opts ...ClientOption) *Client {
 		wr:        wire.NewWriter(w, 0),
 		pending:   make(map[uint64]*pendingCall),
 		helloDone: make(chan struct{}),
-		done:      make(chan struct{}),
 	}
-	go c.readLoop()
+	if c.fr.Wakeable() {
+		c.token = make(chan struct{}, 1)
+		c.token <- struct{}{}
+	} else {
+		c.readers.Add(1)
+		go c.readLoop()
+	}
 	if cfg.hello {
 		c.sayHello()
+		if c.token != nil {
+			c.readers.Add(1)
+			go c.readHello()
+		}
 	} else {
 		close(c.helloDone)
 	}
@@ -106,10 +119,8 @@ func newFailedClient(err error) *Client {
 		pending:   make(map[uint64]*pendingCall),
 		err:       err,
 		helloDone: make(chan struct{}),
-		done:      make(chan struct{}),
 	}
 	close(c.helloDone)
-	close(c.done)
 	c.closeOnce.Do(func() {})
 	return c
 }
@@ -149,8 +160,8 @@ func (c *Client) Protocol() int {
 }
 
 // Close ends the connection: it closes the streams and fails every pending
-// call with ErrClosed. It is idempotent and returns once the client's reader
-// goroutine has ended.
+// call with ErrClosed. It is idempotent and returns once the goroutines the
+// client started have ended.
 func (c *Client) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
@@ -168,7 +179,7 @@ func (c *Client) Close() error {
 		} else if !ok {
 			interruptRead(c.r)
 		}
-		<-c.done
+		c.readers.Wait()
 	})
 	return err
 }
@@ -213,7 +224,7 @@ func (p *pendingCall) finish() {
 // readLoop is the connection's only reader: it routes each response to its
 // pending call and, when the stream ends, fails them all.
 func (c *Client) readLoop() {
-	defer close(c.done)
+	defer c.readers.Done()
 	for {
 		fr, err := c.fr.Next()
 		if err != nil {
@@ -336,23 +347,17 @@ func (c *Client) roundTrip(ctx context.Context, what string, req *wire.Request, 
 		}
 		return nil, fmt.Errorf("service %s: %w", what, err)
 	}
-	var cancel <-chan struct{}
-	if ctx != nil {
-		cancel = ctx.Done()
-	}
-	select {
-	case <-p.done:
-	case <-cancel:
+	if !c.await(ctx, p) {
 		if c.take(seq) == nil {
 			<-p.done // the response won the race
-			break
+		} else {
+			// A deadline that travelled as the call's timeout expires in
+			// the host on its own; anything else is canceled explicitly.
+			if !(req.Timeout != 0 && errors.Is(ctx.Err(), context.DeadlineExceeded)) {
+				c.sendCancel(seq)
+			}
+			return nil, contextError(what, seq, ctx.Err())
 		}
-		// A deadline that travelled as the call's timeout expires in the
-		// host on its own; anything else is canceled explicitly.
-		if !(req.Timeout != 0 && errors.Is(ctx.Err(), context.DeadlineExceeded)) {
-			c.sendCancel(seq)
-		}
-		return nil, contextError(what, seq, ctx.Err())
 	}
 	if p.err != nil {
 		return nil, fmt.Errorf("service %s: %w", what, p.err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 )
 
 // ErrTruncated reports a stream that ended inside a frame.
@@ -59,6 +60,9 @@ type Framer struct {
 	w0   int // end of unread data
 	err  error
 	last int64 // size of the last frame returned by Next, for ReadBlobs
+
+	wk       *waker // set by Wakeable
+	wakeable bool   // inside NextWakeable
 
 	// Skipped counts bytes that could not start an object and were skipped.
 	Skipped int64
@@ -151,7 +155,7 @@ func (f *Framer) seekObject() error {
 			}
 		}
 		f.r0, f.w0 = 0, 0
-		if err := f.fill(); err != nil {
+		if err := f.fillStart(); err != nil {
 			return err
 		}
 	}
@@ -195,6 +199,9 @@ func (f *Framer) read(p []byte) (int, error) {
 	}
 	for tries := 0; tries < maxRetries; tries++ {
 		n, err := f.r.Read(p)
+		if err != nil && f.wakeable && n == 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+			return 0, err // Wake's deadline at a frame boundary: not the end of the stream
+		}
 		if err != nil {
 			f.err = err
 			if n > 0 {

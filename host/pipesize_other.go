@@ -1,0 +1,7 @@
+//go:build !linux
+
+package host
+
+import "os"
+
+func growPipe(*os.File) {}
