@@ -1,12 +1,12 @@
 package host
 
 import (
-	"sync/atomic"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hostcall/hostcall/internal/wire"
