@@ -13,6 +13,11 @@ var features = []string{wire.FeatureCancel, wire.FeatureTimeout, wire.FeatureCod
 // the other requests are answered here, in the order they were read. It
 // reports whether another goroutine has taken over reading.
 func (c *conn) dispatch(req *wire.Request, blobs [][]byte) (handedOff bool) {
+	if req.Type != wire.TypeCall && req.Type != wire.TypeCancel && c.inFlight(req.Sequence) {
+		c.replyError(req.Sequence, wire.CodeBadRequest,
+			fmt.Sprintf("sequence %d is already in flight: sequences must not be reused", req.Sequence))
+		return false
+	}
 	switch req.Type {
 	case wire.TypeCall:
 		return c.startCall(req, blobs)
@@ -77,4 +82,12 @@ func (c *conn) maxFrameFor(peer *wire.Hello) int {
 		return int(peer.MaxFrame)
 	}
 	return c.cfg.maxFrame
+}
+
+// inFlight reports whether a call with sequence seq is running or queued.
+func (c *conn) inFlight(seq uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.inflight[seq]
+	return ok
 }

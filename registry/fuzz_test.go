@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/hostcall/hostcall/registry"
 )
@@ -164,6 +165,10 @@ func FuzzInvoke(f *testing.F) {
 		var results []json.RawMessage
 		if !json.Valid(reply) || json.Unmarshal(reply, &results) != nil {
 			t.Fatalf("Invoke(%q) appended %q: not a JSON array", args, reply)
+		}
+		// It goes in a frame: UTF-8, one line (PROTOCOL.md section 2).
+		if !utf8.Valid(reply) || bytes.ContainsAny(reply, "\r\n") {
+			t.Fatalf("Invoke(%q) appended %q: not UTF-8 on one line", args, reply)
 		}
 		want := svc.Type().NumOut()
 		if want > 0 && svc.Type().Out(want-1).String() == "error" {

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"sort"
 	"sync"
-
-	"github.com/hostcall/hostcall/internal/wire"
 )
 
 // Registry is one layer of namespaces. The zero value is not usable: call
@@ -76,23 +74,22 @@ func encodeManifest(m any) (json.RawMessage, error) {
 	if m == nil {
 		return nil, nil
 	}
-	if raw, ok := m.(json.RawMessage); ok {
-		if raw == nil {
-			return nil, nil
-		}
-		if !json.Valid(raw) {
-			return nil, errors.New("invalid JSON")
-		}
-		return bytes.Clone(raw), nil // the caller may reuse its buffer
+	raw, ok := m.(json.RawMessage)
+	if ok && raw == nil {
+		return nil, nil
 	}
-	raw, err := wire.JSON.Marshal(m)
-	if err != nil {
-		return nil, err
+	if !ok {
+		var err error
+		if raw, err = resultCodec.Marshal(m); err != nil {
+			return nil, err
+		}
 	}
-	if !json.Valid(raw) {
+	// Compact, valid UTF-8, one line: what travels in a frame.
+	clean, ok := cleanJSON(raw)
+	if !ok {
 		return nil, errors.New("invalid JSON")
 	}
-	return raw, nil
+	return bytes.Clone(clean), nil // the caller may reuse its buffer
 }
 
 // own returns the namespace ns of this layer, creating it when no layer

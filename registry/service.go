@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	jsoniter "github.com/json-iterator/go"
@@ -157,22 +158,33 @@ func (s *Service) decodeArgs(ctx context.Context, args []byte, blobs [][]byte) (
 		switch iter.WhatIsNext() {
 		case jsoniter.NilValue:
 		case jsoniter.ArrayValue:
+			last, inElem := len(in), false // in before the last element read
 			for iter.ReadArray() {
-				p, ok := s.paramAt(n)
-				if !ok {
+				last = len(in)
+				if p, ok := s.paramAt(n); !ok {
 					iter.Skip()
-					n++
-					continue
-				}
-				v, err := s.decodeArg(iter, args, p, n, blobs)
-				if err != nil {
+				} else if v, err := s.decodeArg(iter, p, n, blobs); err != nil {
 					return nil, err
+				} else if iter.Error == nil {
+					in = append(in, v)
 				}
-				in = append(in, v)
+				if iter.Error != nil {
+					inElem = true
+					break
+				}
 				n++
 			}
 			if iter.Error != nil {
-				return nil, s.badArgs("args: %s", wire.DecodeError(iter.Error))
+				// The codec refused element n or, failing after it, element
+				// n-1, which it may have read in part (an int 1 of 1e400):
+				// decode again from there with encoding/json.
+				if !inElem && n > 0 {
+					n--
+				}
+				var err error
+				if in, n, err = s.decodeRest(args, in[:last], n, blobs, iter.Error); err != nil {
+					return nil, err
+				}
 			}
 		default:
 			return nil, s.badArgs("args must be a JSON array")
@@ -188,7 +200,9 @@ func (s *Service) decodeArgs(ctx context.Context, args []byte, blobs [][]byte) (
 	return in, nil
 }
 
-func (s *Service) decodeArg(iter *jsoniter.Iterator, args []byte, p param, i int, blobs [][]byte) (reflect.Value, error) {
+// decodeArg decodes the argument at iter into p's type. An error is final;
+// when the codec refuses the value, it sets iter.Error instead.
+func (s *Service) decodeArg(iter *jsoniter.Iterator, p param, i int, blobs [][]byte) (reflect.Value, error) {
 	v := reflect.New(p.typ)
 	if p.bytes && iter.WhatIsNext() == jsoniter.NumberValue {
 		k := iter.ReadInt()
@@ -199,30 +213,58 @@ func (s *Service) decodeArg(iter *jsoniter.Iterator, args []byte, p param, i int
 		return v.Elem(), nil
 	}
 	p.dec.Decode(v.UnsafePointer(), iter)
-	if iter.Error != nil {
-		return v, s.badArgs("argument %d (%v): %s", i, p.typ, explainArg(args, i, p.typ, iter.Error))
-	}
 	return v.Elem(), nil
 }
 
-// explainArg words why argument i does not decode into t, as encoding/json
-// would. It runs on the error path only.
-func explainArg(args []byte, i int, t reflect.Type, err error) string {
+// decodeRest decodes the arguments from the n-th on with encoding/json,
+// after the codec refused the n-th: it refuses some JSON that encoding/json
+// takes, such as a number out of float64's range (valid JSON, which a
+// json.RawMessage or a json.Number holds, and which an argument after the
+// last is). It returns the arguments and their count. It runs on the error
+// path only.
+func (s *Service) decodeRest(args []byte, in []reflect.Value, n int, blobs [][]byte, iterErr error) ([]reflect.Value, int, error) {
 	var elems []json.RawMessage
-	if json.Unmarshal(args, &elems) == nil && i < len(elems) {
-		if e := json.Unmarshal(elems[i], reflect.New(t).Interface()); e != nil {
-			return strings.TrimPrefix(e.Error(), "json: ")
-		}
+	if json.Unmarshal(args, &elems) != nil || n > len(elems) {
+		return nil, 0, s.badArgs("args: %s", wire.DecodeError(iterErr))
 	}
-	return wire.DecodeError(err)
+	for ; n < len(elems); n++ {
+		p, ok := s.paramAt(n)
+		if !ok {
+			continue
+		}
+		v, err := s.decodeElem(elems[n], p, n, blobs)
+		if err != nil {
+			return nil, 0, err
+		}
+		in = append(in, v)
+	}
+	return in, n, nil
+}
+
+// decodeElem decodes the argument elem with encoding/json. A []byte may be
+// a blob index, as in decodeArg.
+func (s *Service) decodeElem(elem []byte, p param, i int, blobs [][]byte) (reflect.Value, error) {
+	ptr := reflect.New(p.typ)
+	if p.bytes && len(elem) > 0 && (elem[0] == '-' || '0' <= elem[0] && elem[0] <= '9') {
+		k, err := strconv.Atoi(string(elem))
+		if err != nil || k < 0 || k >= len(blobs) {
+			return ptr, s.badArgs("argument %d ([]byte): blob index %s, but the frame has %d blobs", i, elem, len(blobs))
+		}
+		ptr.Elem().SetBytes(blobs[k])
+		return ptr.Elem(), nil
+	}
+	if err := json.Unmarshal(elem, ptr.Interface()); err != nil {
+		return ptr, s.badArgs("argument %d (%v): %s", i, p.typ, strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return ptr.Elem(), nil
 }
 
 func (s *Service) encodeResults(dst []byte, results []reflect.Value, minBlob int) (_ []byte, out [][]byte, _ error) {
-	stream := wire.JSON.BorrowStream(nil)
+	stream := resultCodec.BorrowStream(nil)
 	stream.SetBuffer(dst)
 	defer func() {
 		stream.SetBuffer(nil) // the pool must not keep our buffer
-		wire.JSON.ReturnStream(stream)
+		resultCodec.ReturnStream(stream)
 	}()
 	stream.WriteArrayStart()
 	for i, v := range results {
@@ -239,8 +281,17 @@ func (s *Service) encodeResults(dst []byte, results []reflect.Value, minBlob int
 		if stream.Error != nil {
 			return dst, nil, fmt.Errorf("%w: %s result %d (%v): %v", ErrResult, s.full, i, v.Type(), stream.Error)
 		}
-		if s.validate[i] && !json.Valid(stream.Buffer()[start:]) {
-			return dst, nil, fmt.Errorf("%w: %s result %d (%v): encodes to invalid JSON", ErrResult, s.full, i, v.Type())
+		if s.validate[i] {
+			// Raw JSON, which the codec copies as it is: check it, and
+			// compact it and fix its UTF-8 as encoding/json would.
+			buf := stream.Buffer()
+			clean, ok := cleanJSON(buf[start:])
+			if !ok {
+				return dst, nil, fmt.Errorf("%w: %s result %d (%v): encodes to invalid JSON", ErrResult, s.full, i, v.Type())
+			}
+			if len(clean) != len(buf)-start || &clean[0] != &buf[start] {
+				stream.SetBuffer(append(buf[:start], clean...))
+			}
 		}
 	}
 	stream.WriteArrayEnd()

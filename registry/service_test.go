@@ -9,6 +9,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/hostcall/hostcall/registry"
 )
@@ -104,6 +105,20 @@ var invokeServices = registry.Services{
 		"rawnested":  func() []map[string]rawJSON { return []map[string]rawJSON{{"k": "nope"}} },
 		"rawmsg":     func() json.RawMessage { return json.RawMessage(`1 2`) },
 		"rawmsggood": func() json.RawMessage { return json.RawMessage(`{"a":1}`) },
+		"rawecho":    func(m json.RawMessage) json.RawMessage { return m },
+		"rawmsgbad":  func() json.RawMessage { return json.RawMessage(`{"a":`) },
+		"rawmsgbig": func() map[string]json.RawMessage {
+			return map[string]json.RawMessage{"k": json.RawMessage("[1e400, -1E999]")}
+		},
+		"numarg":     func(n json.Number) string { return string(n) },
+		"float":      func(f float64) float64 { return f },
+		"rawfield":   func(v struct{ A json.RawMessage }) json.RawMessage { return v.A },
+		"raws":       func(ms ...json.RawMessage) int { return len(ms) },
+		"rawblob":    func(m json.RawMessage, b []byte, n int) string { return fmt.Sprintf("%s|%s|%d", m, b, n) },
+		"rawindent":  func() rawJSON { return "{\n  \"a\": [\n    1,\r\n\t\"x y\"\n  ]\n}\n" },
+		"rawutf8":    func() any { return rawJSON("[\"a\xffb\", \"\xc3\", \"\xed\xa0\x80\", \"é😀\"]") },
+		"rawspaced":  func() []map[string]rawJSON { return []map[string]rawJSON{{"k": `[1, "a\" b" ,{ }]`}} },
+		"rawkeyutf8": func() json.RawMessage { return json.RawMessage("{\"k\xfe\" : \"\\u00e9\"}") },
 		"number":     func() json.Number { return "12x" },
 		"numbergood": func() json.Number { return "12.5e3" },
 		"failmarsh":  func() failingMarshaler { return failingMarshaler{} },
@@ -222,7 +237,35 @@ func TestInvoke(t *testing.T) {
 		{svc: "rawnested", args: `[]`, wantErr: registry.ErrResult, wantMsgs: []string{"result 0"}},
 		{svc: "rawmsg", args: `[]`, wantErr: registry.ErrResult, wantMsgs: []string{"result 0"}},
 		{svc: "number", args: `[]`, wantErr: registry.ErrResult, wantMsgs: []string{"result 0"}},
-		{svc: "rawgood", args: `[]`, want: `[ {"a": [1, 2]} ]`},
+		// Numbers out of float64's range are JSON: encoding/json takes them
+		// into a json.RawMessage or a json.Number, not into a float64 or an int.
+		{svc: "rawecho", args: `[1e400]`, want: `[1e400]`},
+		{svc: "rawecho", args: `[[-1e400, {"a": 1E+999}]]`, want: `[[-1e400,{"a":1E+999}]]`},
+		{svc: "numarg", args: `[1e400]`, want: `["1e400"]`},
+		{svc: "rawfield", args: `[{"A":[1e400]}]`, want: `[[1e400]]`},
+		{svc: "raws", args: `[1e400,2,1e400]`, want: `[3]`},
+		{svc: "rawblob", args: `[1e400,1,5]`, want: `["1e400|bcd|5"]`},
+		{svc: "rawblob", args: `[1e400,"eA==",5]`, want: `["1e400|x|5"]`},
+		{svc: "rawblob", args: `[1e400,7,5]`, wantErr: registry.ErrBadArguments, wantMsgs: []string{"argument 1", "blob index 7"}},
+		{svc: "rawblob", args: `[1e400,0,"x"]`, wantErr: registry.ErrBadArguments, wantMsgs: []string{"t.rawblob", "argument 2 (int)", "string"}},
+		{svc: "rawblob", args: `[1e400,0,1e400]`, wantErr: registry.ErrBadArguments, wantMsgs: []string{"argument 2 (int)", "1e400"}},
+		{svc: "add", args: `[1e400,2]`, wantErr: registry.ErrBadArguments, wantMsgs: []string{"t.add", "argument 0 (int)", "1e400"}},
+		{svc: "add", args: `[1,2,1e400]`, wantErr: registry.ErrBadArguments, wantMsgs: []string{"takes 2 arguments, got 3"}},
+		{svc: "add", args: `[1,1e400,[1e400],{"a":1e400}]`, wantErr: registry.ErrBadArguments, wantMsgs: []string{"argument 1 (int)"}},
+		{svc: "add", args: `[1e400,2`, wantErr: registry.ErrBadArguments, wantMsgs: []string{"args"}},
+		{svc: "float", args: `[1e400]`, wantErr: registry.ErrBadArguments, wantMsgs: []string{"argument 0 (float64)", "1e400"}},
+		{svc: "float", args: `[1e-400]`, want: `[0]`},
+		{svc: "rawmsgbig", args: `[]`, want: `[{"k":[1e400,-1E999]}]`},
+		{svc: "rawmsgbad", args: `[]`, wantErr: registry.ErrResult, wantMsgs: []string{"t.rawmsgbad", "result 0", "invalid JSON"}},
+
+		// Raw JSON is compacted, its invalid UTF-8 replaced, as in encoding/json.
+		{svc: "rawgood", args: `[]`, want: `[{"a":[1,2]}]`},
+		{svc: "rawindent", args: `[]`, want: `[{"a":[1,"x y"]}]`},
+		{svc: "rawecho", args: "[\"\xff\"]", want: `["\ufffd"]`},
+		{svc: "rawecho", args: "[ {\"a\" :\n[1e400, \"\xfe\xff\"] } ]", want: `[{"a":[1e400,"\ufffd\ufffd"]}]`},
+		{svc: "rawutf8", args: `[]`, want: `[["a\ufffdb","\ufffd","\ufffd\ufffd\ufffd","é😀"]]`},
+		{svc: "rawspaced", args: `[]`, want: `[[{"k":[1,"a\" b",{}]}]]`},
+		{svc: "rawkeyutf8", args: `[]`, want: `[{"k\ufffd":"\u00e9"}]`},
 		{svc: "rawmsggood", args: `[]`, want: `[{"a":1}]`},
 		{svc: "numbergood", args: `[]`, want: `[12.5e3]`},
 
@@ -268,6 +311,10 @@ func TestInvoke(t *testing.T) {
 				}
 				if !json.Valid(got[len(prefix):]) {
 					t.Errorf("Invoke(%s) = %s: not valid JSON", tt.args, got)
+				}
+				// It goes in a frame: UTF-8, one line (PROTOCOL.md section 2).
+				if !utf8.Valid(got) || bytes.ContainsAny(got, "\n\r") {
+					t.Errorf("Invoke(%s) = %q: not UTF-8 on one line", tt.args, got)
 				}
 				return
 			}

@@ -256,6 +256,15 @@ func (c *Client) handleFrame(fr wire.Frame) error {
 		c.deliverError(rec, fmt.Errorf("%w: %v", ErrBadReply, err))
 		return nil
 	}
+	if resp.Type != "" {
+		// A request travelling host to plugin: reserved for later protocol
+		// versions (PROTOCOL.md section 6). Never a reply to our own call.
+		if _, err := c.fr.ReadBlobs(resp.Blobs, false); err != nil {
+			return err
+		}
+		c.refuse(resp.Sequence, resp.Type)
+		return nil
+	}
 	blobs, err := c.fr.ReadBlobs(resp.Blobs, true)
 	if errors.Is(err, wire.ErrBlobsTooLarge) {
 		// Consumed and dropped: the stream is still in step.
@@ -272,6 +281,15 @@ func (c *Client) handleFrame(fr wire.Frame) error {
 		p.finish()
 	}
 	return nil
+}
+
+// refuse answers a request from the host with bad_request: this client
+// serves nothing. The answer is dropped if the writer has no room.
+func (c *Client) refuse(seq uint64, typ string) {
+	frame := wire.AppendResponse(getBuf(), &wire.Response{Sequence: seq, Code: wire.CodeBadRequest,
+		Error: fmt.Sprintf("this plugin serves no requests (got %q)", typ)})
+	c.wr.Send(doneContext, frame)
+	putBuf(frame)
 }
 
 // deliverError fails the call a bad frame was meant for, when its sequence

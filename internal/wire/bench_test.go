@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -66,4 +67,45 @@ func BenchmarkAppendResponse(b *testing.B) {
 		buf = AppendResponse(buf[:0], resp)
 	}
 	b.SetBytes(int64(len(buf)))
+}
+
+func benchParseRequest(b *testing.B, frame []byte) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(frame)))
+	var req Request
+	for b.Loop() {
+		if err := ParseRequest(frame, &req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParseRequestString1MiB(b *testing.B) {
+	benchParseRequest(b, []byte(`{"sequence":1,"type":"call","namespace":"blob","name":"put","args":["`+
+		strings.Repeat("aGVsbG8gd29ybGQh", 1<<16)+`"]}`))
+}
+
+func BenchmarkParseRequestNumbers(b *testing.B) {
+	var args strings.Builder
+	args.WriteString("[")
+	for i := range 10000 {
+		if i > 0 {
+			args.WriteString(",")
+		}
+		fmt.Fprintf(&args, "%d.%de-%d", i, i*7, i%30)
+	}
+	args.WriteString("]")
+	benchParseRequest(b, []byte(`{"sequence":1,"type":"call","namespace":"calc","name":"sum","args":`+args.String()+`,"x":{"y":[true,null,"z"]}}`))
+}
+
+func BenchmarkParseResponse(b *testing.B) {
+	frame := []byte(`{"sequence":12345,"reply":[3,{"name":"x","tags":["a","b"]}],"error":"service \"calc.add\" failed: a\tb\n","code":"service_error"}`)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(frame)))
+	var resp Response
+	for b.Loop() {
+		if err := ParseResponse(frame, &resp); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -1,101 +1,114 @@
 package wire
 
 import (
+	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
+	"math"
 	"strings"
-
-	jsoniter "github.com/json-iterator/go"
+	"unicode/utf16"
+	"unicode/utf8"
 )
+
+// maxDepth bounds the nesting of arrays and objects in a frame, the frame's
+// own object included, as encoding/json bounds it.
+const maxDepth = 10000
 
 // ParseRequest decodes one request frame. Unknown members are ignored, as
 // PROTOCOL.md lets later versions add them; a member of the wrong type, a
 // missing sequence or invalid JSON is an error. Args is a copy: data may be
 // reused once ParseRequest returns.
+//
+// The frame is scanned by hand, with the grammar of RFC 8259: args and
+// unknown members are checked to be JSON and kept or skipped as written,
+// whatever the range of their numbers (a number that fits no Go type is
+// valid JSON, for the decoder of the argument to judge).
 func ParseRequest(data []byte, req *Request) error {
 	*req = Request{}
-	iter := JSON.BorrowIterator(data)
-	defer JSON.ReturnIterator(iter)
+	p := parser{data: data}
 	var haveSeq bool
-	iter.ReadObjectCB(func(iter *jsoniter.Iterator, field string) bool {
-		switch field {
+	for more := p.begin(); more; more = p.next() {
+		switch string(p.key()) {
 		case "sequence":
-			haveSeq = readUint(iter, field, &req.Sequence)
+			haveSeq = p.readUint("sequence", &req.Sequence)
 		case "type":
-			readString(iter, field, &req.Type)
+			p.readType(&req.Type)
 		case "namespace":
-			readString(iter, field, &req.Namespace)
+			p.readString("namespace", &req.Namespace)
 		case "name":
-			readString(iter, field, &req.Name)
+			p.readString("name", &req.Name)
 		case "args":
-			req.Args = readRaw(iter)
+			req.Args = p.readRaw()
 		case "timeout":
-			readInt(iter, field, &req.Timeout)
+			p.readInt("timeout", &req.Timeout)
 		case "blobs":
-			req.Blobs = readBlobs(iter)
+			req.Blobs = p.readBlobs()
 		default:
-			iter.Skip()
+			p.skip()
 		}
-		return iter.Error == nil
-	})
-	return finish(iter, data, haveSeq, "request")
+	}
+	return p.finish(haveSeq, "request")
 }
 
 // ParseResponse decodes one response frame, with the rules of ParseRequest.
+// A frame with a type member is not a response but a request travelling
+// host to plugin (PROTOCOL.md section 6, reserved for later versions): its
+// type is recorded so that the receiver can tell.
 func ParseResponse(data []byte, resp *Response) error {
 	*resp = Response{}
-	iter := JSON.BorrowIterator(data)
-	defer JSON.ReturnIterator(iter)
+	p := parser{data: data}
 	var haveSeq bool
-	iter.ReadObjectCB(func(iter *jsoniter.Iterator, field string) bool {
-		switch field {
+	for more := p.begin(); more; more = p.next() {
+		switch string(p.key()) {
 		case "sequence":
-			haveSeq = readUint(iter, field, &resp.Sequence)
+			haveSeq = p.readUint("sequence", &resp.Sequence)
+		case "type":
+			p.readType(&resp.Type)
 		case "reply":
-			resp.Reply = readRaw(iter)
+			resp.Reply = p.readRaw()
 		case "services":
-			resp.Services = readStrings(iter)
+			resp.Services = p.readStrings()
 		case "ok":
-			readBool(iter, field, &resp.OK)
+			p.readBool("ok", &resp.OK)
 		case "error":
-			readString(iter, field, &resp.Error)
+			p.readString("error", &resp.Error)
 		case "code":
-			readString(iter, field, &resp.Code)
+			p.readString("code", &resp.Code)
 		case "blobs":
-			resp.Blobs = readBlobs(iter)
+			resp.Blobs = p.readBlobs()
 		default:
-			iter.Skip()
+			p.skip()
 		}
-		return iter.Error == nil
-	})
-	return finish(iter, data, haveSeq, "response")
+	}
+	return p.finish(haveSeq, "response")
 }
 
-// finish checks the iterator after the frame's object. Any error fails the
-// frame, io.EOF included: the iterator ran out of input inside the object,
-// where a number cut short otherwise reads as complete. So does anything but
-// whitespace after the object, and a raw control character in a string,
-// which the codec lets through after an escape.
-func finish(iter *jsoniter.Iterator, data []byte, haveSeq bool, what string) error {
-	if iter.Error == nil {
-		iter.WhatIsNext() // at the end of data, this sets io.EOF
-		if iter.Error == nil {
-			iter.ReportError("finish", "data after the object")
-		} else if errors.Is(iter.Error, io.EOF) {
-			iter.Error = nil
-		}
+// parser reads the top-level object of a frame. Its methods do nothing once
+// err is set; the first error is the one reported.
+type parser struct {
+	data []byte
+	pos  int
+	err  string
+}
+
+func (p *parser) fail(msg string) {
+	if p.err == "" {
+		p.err = msg
 	}
-	if iter.Error == nil && !controlsValid(data) {
-		iter.ReportError("finish", "control character in a string")
+}
+
+// finish checks that nothing but whitespace follows the object and words
+// the error, if any.
+func (p *parser) finish(haveSeq bool, what string) error {
+	if p.err == "" && spaceEnd(p.data, p.pos) != len(p.data) {
+		p.fail("data after the object")
 	}
-	if iter.Error != nil {
-		var v any
-		if err := json.Unmarshal(data, &v); err != nil {
+	if p.err != "" {
+		var raw json.RawMessage // checks the syntax only, numbers of any range
+		if err := json.Unmarshal(p.data, &raw); err != nil {
 			return fmt.Errorf("invalid %s frame: not JSON: %v", what, err)
 		}
-		return fmt.Errorf("invalid %s frame: %s", what, DecodeError(iter.Error))
+		return fmt.Errorf("invalid %s frame: %s", what, p.err)
 	}
 	if !haveSeq {
 		return fmt.Errorf("invalid %s frame: no sequence", what)
@@ -103,105 +116,650 @@ func finish(iter *jsoniter.Iterator, data []byte, haveSeq bool, what string) err
 	return nil
 }
 
-// controlsValid reports whether the control characters of data, if any,
-// are where JSON allows them: only tab, newline and carriage return, as
-// whitespace between tokens. Compact frames have none, so the cost is one
-// pass over the bytes; a frame with whitespace of that kind is validated.
-func controlsValid(data []byte) bool {
-	space := false
-	for _, c := range data {
-		if c < 0x20 {
-			if c != '\t' && c != '\n' && c != '\r' {
-				return false
-			}
-			space = true
+// begin reads the opening brace and reports whether a member follows.
+func (p *parser) begin() bool {
+	i := spaceEnd(p.data, p.pos)
+	if i >= len(p.data) || p.data[i] != '{' {
+		p.fail("not an object")
+		return false
+	}
+	i = spaceEnd(p.data, i+1)
+	if i < len(p.data) && p.data[i] == '}' {
+		p.pos = i + 1
+		return false
+	}
+	p.pos = i
+	return true
+}
+
+// next reads what follows a member's value and reports whether another
+// member follows.
+func (p *parser) next() bool {
+	if p.err != "" {
+		return false
+	}
+	i := spaceEnd(p.data, p.pos)
+	if i < len(p.data) {
+		switch p.data[i] {
+		case ',':
+			p.pos = i + 1
+			return true
+		case '}':
+			p.pos = i + 1
+			return false
 		}
 	}
-	return !space || json.Valid(data)
-}
-
-func expect(iter *jsoniter.Iterator, field string, want jsoniter.ValueType, name string) bool {
-	switch iter.WhatIsNext() {
-	case want:
-		return true
-	case jsoniter.NilValue:
-		iter.Skip()
-		return false
-	default:
-		iter.ReportError("read "+field, field+" must be "+name)
-		return false
-	}
-}
-
-func readUint(iter *jsoniter.Iterator, field string, dst *uint64) bool {
-	if expect(iter, field, jsoniter.NumberValue, "an unsigned integer") {
-		*dst = iter.ReadUint64()
-		return iter.Error == nil
-	}
+	p.fail("expected ',' or '}' after a member")
 	return false
 }
 
-func readInt(iter *jsoniter.Iterator, field string, dst *int64) {
-	if expect(iter, field, jsoniter.NumberValue, "an integer") {
-		*dst = iter.ReadInt64()
-	}
-}
-
-func readString(iter *jsoniter.Iterator, field string, dst *string) {
-	if expect(iter, field, jsoniter.StringValue, "a string") {
-		*dst = iter.ReadString()
-	}
-}
-
-func readBool(iter *jsoniter.Iterator, field string, dst *bool) {
-	if expect(iter, field, jsoniter.BoolValue, "a boolean") {
-		*dst = iter.ReadBool()
-	}
-}
-
-func readRaw(iter *jsoniter.Iterator) []byte {
-	if iter.WhatIsNext() == jsoniter.NilValue {
-		iter.Skip()
+// key reads a member name and its colon, and returns the name, unescaped.
+// It returns nil on an error.
+func (p *parser) key() []byte {
+	if p.err != "" {
 		return nil
 	}
-	return iter.SkipAndReturnBytes()
-}
-
-func readStrings(iter *jsoniter.Iterator) []string {
-	if !expect(iter, "services", jsoniter.ArrayValue, "an array of strings") {
+	data := p.data
+	i := spaceEnd(data, p.pos)
+	if i >= len(data) || data[i] != '"' {
+		p.fail("expected a member name")
 		return nil
 	}
-	var out []string
-	iter.ReadArrayCB(func(iter *jsoniter.Iterator) bool {
-		if iter.WhatIsNext() != jsoniter.StringValue {
-			iter.ReportError("read services", "services must be an array of strings")
+	end, esc := scanString(data, i)
+	if end < 0 {
+		p.fail("invalid string")
+		return nil
+	}
+	name := data[i+1 : end-1]
+	if esc {
+		name = unescape(nil, name)
+	}
+	i = spaceEnd(data, end)
+	if i >= len(data) || data[i] != ':' {
+		p.fail("expected ':' after a member name")
+		return nil
+	}
+	p.pos = spaceEnd(data, i+1)
+	return name
+}
+
+// peek returns the first byte of the value at p.pos, 0 at the end of data.
+// key has skipped the whitespace before it.
+func (p *parser) peek() byte {
+	if p.err != "" || p.pos >= len(p.data) {
+		return 0
+	}
+	return p.data[p.pos]
+}
+
+// null reads a null at p.pos, reporting whether there was one.
+func (p *parser) null() bool {
+	if p.peek() != 'n' {
+		return false
+	}
+	p.skip()
+	return true
+}
+
+func (p *parser) mustBe(field, what string) {
+	if p.err == "" {
+		p.fail(field + " must be " + what)
+	}
+}
+
+// number reads the number at p.pos for an integer member: its digits, and
+// whether it is negative. ok is false, with the error set, when the value
+// is not an integer written without fraction or exponent.
+func (p *parser) number(field, what string) (digits []byte, neg, ok bool) {
+	c := p.peek()
+	if c != '-' && (c < '0' || c > '9') {
+		p.mustBe(field, what)
+		return nil, false, false
+	}
+	start := p.pos
+	end, integer := scanNumber(p.data, start)
+	if end < 0 {
+		p.fail("invalid number")
+		return nil, false, false
+	}
+	p.pos = end
+	if !integer {
+		p.mustBe(field, what)
+		return nil, false, false
+	}
+	digits = p.data[start:end]
+	if digits[0] == '-' {
+		return digits[1:], true, true
+	}
+	return digits, false, true
+}
+
+// readUint reads an unsigned integer; null leaves dst as it is. It reports
+// whether it read one.
+func (p *parser) readUint(field string, dst *uint64) bool {
+	if p.null() {
+		return false
+	}
+	const what = "an unsigned integer"
+	digits, neg, ok := p.number(field, what)
+	if !ok {
+		return false
+	}
+	v, ok := parseDigits(digits, math.MaxUint64)
+	if neg || !ok {
+		p.mustBe(field, what)
+		return false
+	}
+	*dst = v
+	return true
+}
+
+// readInt reads an int64; null leaves dst as it is.
+func (p *parser) readInt(field string, dst *int64) {
+	if p.null() {
+		return
+	}
+	if v, ok := p.int64(field, "an integer"); ok {
+		*dst = v
+	}
+}
+
+func (p *parser) int64(field, what string) (int64, bool) {
+	digits, neg, ok := p.number(field, what)
+	if !ok {
+		return 0, false
+	}
+	limit := uint64(math.MaxInt64)
+	if neg {
+		limit++
+	}
+	v, ok := parseDigits(digits, limit)
+	if !ok {
+		p.mustBe(field, what)
+		return 0, false
+	}
+	if neg {
+		return -int64(v), true // -(1<<63) wraps to itself, as wanted
+	}
+	return int64(v), true
+}
+
+// parseDigits parses decimal digits, failing above limit.
+func parseDigits(digits []byte, limit uint64) (uint64, bool) {
+	var v uint64
+	for _, c := range digits {
+		d := uint64(c - '0')
+		if v > (limit-d)/10 {
+			return 0, false
+		}
+		v = v*10 + d
+	}
+	return v, true
+}
+
+// str reads the string at p.pos, which the caller has checked starts
+// with a quote, returning its raw contents and whether they hold escapes.
+func (p *parser) str() (s []byte, esc, ok bool) {
+	end, esc := scanString(p.data, p.pos)
+	if end < 0 {
+		p.fail("invalid string")
+		return nil, false, false
+	}
+	s = p.data[p.pos+1 : end-1]
+	p.pos = end
+	return s, esc, true
+}
+
+func decodeString(s []byte, esc bool) string {
+	if esc {
+		return string(unescape(make([]byte, 0, len(s)), s))
+	}
+	return string(s)
+}
+
+// readString reads a string; null leaves dst as it is.
+func (p *parser) readString(field string, dst *string) {
+	if p.null() {
+		return
+	}
+	if p.peek() != '"' {
+		p.mustBe(field, "a string")
+		return
+	}
+	if s, esc, ok := p.str(); ok {
+		*dst = decodeString(s, esc)
+	}
+}
+
+// readType is readString for the type member, sparing an allocation for the
+// types of the protocol.
+func (p *parser) readType(dst *string) {
+	if p.null() {
+		return
+	}
+	if p.peek() != '"' {
+		p.mustBe("type", "a string")
+		return
+	}
+	s, esc, ok := p.str()
+	if !ok {
+		return
+	}
+	if !esc {
+		switch string(s) {
+		case TypeCall:
+			*dst = TypeCall
+			return
+		case TypeCancel:
+			*dst = TypeCancel
+			return
+		case TypeHello:
+			*dst = TypeHello
+			return
+		}
+	}
+	*dst = decodeString(s, esc)
+}
+
+// readBool reads a boolean; null leaves dst as it is.
+func (p *parser) readBool(field string, dst *bool) {
+	if p.null() {
+		return
+	}
+	data, i := p.data, p.pos
+	switch {
+	case p.peek() == 't' && bytes.HasPrefix(data[i:], []byte("true")):
+		*dst = true
+		p.pos += 4
+	case p.peek() == 'f' && bytes.HasPrefix(data[i:], []byte("false")):
+		*dst = false
+		p.pos += 5
+	default:
+		p.mustBe(field, "a boolean")
+	}
+}
+
+// readRaw returns a copy of the JSON value at p.pos, nil for null.
+func (p *parser) readRaw() []byte {
+	if p.null() {
+		return nil
+	}
+	start := p.pos
+	p.skip()
+	if p.err != "" {
+		return nil
+	}
+	return bytes.Clone(p.data[start:p.pos])
+}
+
+// array reads the opening bracket of an array member and reports whether
+// an element follows; null reads as an empty array.
+func (p *parser) array(field, what string) bool {
+	if p.null() {
+		return false
+	}
+	if p.peek() != '[' {
+		p.mustBe(field, what)
+		return false
+	}
+	i := spaceEnd(p.data, p.pos+1)
+	if i < len(p.data) && p.data[i] == ']' {
+		p.pos = i + 1
+		return false
+	}
+	p.pos = i
+	return true
+}
+
+// element reads what follows an array element and reports whether another
+// one follows. It leaves p.pos at that element.
+func (p *parser) element() bool {
+	if p.err != "" {
+		return false
+	}
+	i := spaceEnd(p.data, p.pos)
+	if i < len(p.data) {
+		switch p.data[i] {
+		case ',':
+			p.pos = spaceEnd(p.data, i+1)
+			return true
+		case ']':
+			p.pos = i + 1
 			return false
 		}
-		out = append(out, iter.ReadString())
-		return true
-	})
+	}
+	p.fail("expected ',' or ']' after an element")
+	return false
+}
+
+func (p *parser) readStrings() []string {
+	const what = "an array of strings"
+	var out []string
+	for more := p.array("services", what); more; more = p.element() {
+		if p.peek() != '"' {
+			p.mustBe("services", what)
+			return nil
+		}
+		s, esc, ok := p.str()
+		if !ok {
+			return nil
+		}
+		out = append(out, decodeString(s, esc))
+	}
 	return out
 }
 
-func readBlobs(iter *jsoniter.Iterator) []int64 {
-	if !expect(iter, "blobs", jsoniter.ArrayValue, "an array of lengths") {
-		return nil
-	}
+func (p *parser) readBlobs() []int64 {
+	const what = "an array of lengths"
 	var out []int64
-	iter.ReadArrayCB(func(iter *jsoniter.Iterator) bool {
-		if iter.WhatIsNext() != jsoniter.NumberValue {
-			iter.ReportError("read blobs", "blobs must be an array of lengths")
-			return false
+	for more := p.array("blobs", what); more; more = p.element() {
+		n, ok := p.int64("blobs", what)
+		if !ok {
+			return nil
 		}
-		n := iter.ReadInt64()
 		if n < 0 {
-			iter.ReportError("read blobs", "a blob length is negative")
-			return false
+			p.fail("a blob length is negative")
+			return nil
 		}
 		out = append(out, n)
-		return true
-	})
+	}
 	return out
+}
+
+// skip moves past the JSON value at p.pos, checking that it is one: any
+// number of the JSON grammar, whatever its range, strings with valid escapes
+// and no raw control characters, nesting up to maxDepth (the frame's object
+// is one level).
+func (p *parser) skip() {
+	if p.err != "" {
+		return
+	}
+	data := p.data
+	i := p.pos
+	var inline [2]uint64
+	objects := inline[:] // bit d: level d of the value is an object
+	depth := 0
+	for {
+		// A value starts at i.
+		i = spaceEnd(data, i)
+		if i >= len(data) {
+			p.fail("unexpected end of input")
+			return
+		}
+		switch c := data[i]; c {
+		case '{', '[':
+			if depth+2 > maxDepth { // the value's levels and the frame's
+				p.fail("exceeded max depth")
+				return
+			}
+			i = spaceEnd(data, i+1)
+			if i < len(data) && data[i] == c+2 { // '}' is '{'+2, ']' is '['+2
+				i++
+				break
+			}
+			w, bit := depth>>6, uint64(1)<<(depth&63)
+			if w == len(objects) {
+				objects = append(objects, 0)
+			}
+			depth++
+			if c == '[' {
+				objects[w] &^= bit
+				continue
+			}
+			objects[w] |= bit
+			if i = memberName(data, i); i < 0 {
+				p.fail("invalid member name")
+				return
+			}
+			continue
+		case '"':
+			if i, _ = scanString(data, i); i < 0 {
+				p.fail("invalid string")
+				return
+			}
+		case 't':
+			if !bytes.HasPrefix(data[i:], []byte("true")) {
+				p.fail("invalid literal")
+				return
+			}
+			i += 4
+		case 'f':
+			if !bytes.HasPrefix(data[i:], []byte("false")) {
+				p.fail("invalid literal")
+				return
+			}
+			i += 5
+		case 'n':
+			if !bytes.HasPrefix(data[i:], []byte("null")) {
+				p.fail("invalid literal")
+				return
+			}
+			i += 4
+		default:
+			if i, _ = scanNumber(data, i); i < 0 {
+				p.fail("invalid value")
+				return
+			}
+		}
+		// A value ends at i: close the containers it ends.
+		for {
+			if depth == 0 {
+				p.pos = i
+				return
+			}
+			i = spaceEnd(data, i)
+			if i >= len(data) {
+				p.fail("unexpected end of input")
+				return
+			}
+			d := depth - 1
+			object := objects[d>>6]&(uint64(1)<<(d&63)) != 0
+			c := data[i]
+			if c == ',' {
+				i++
+				if object {
+					if i = memberName(data, i); i < 0 {
+						p.fail("invalid member name")
+						return
+					}
+				}
+				break
+			}
+			if object && c == '}' || !object && c == ']' {
+				i++
+				depth--
+				continue
+			}
+			p.fail("expected ',' or a closing bracket")
+			return
+		}
+	}
+}
+
+// memberName scans a member name and its colon from data[i:] and returns
+// the index after the colon, -1 if there are none.
+func memberName(data []byte, i int) int {
+	i = spaceEnd(data, i)
+	if i >= len(data) || data[i] != '"' {
+		return -1
+	}
+	if i, _ = scanString(data, i); i < 0 {
+		return -1
+	}
+	i = spaceEnd(data, i)
+	if i >= len(data) || data[i] != ':' {
+		return -1
+	}
+	return i + 1
+}
+
+func spaceEnd(data []byte, i int) int {
+	for i < len(data) {
+		switch data[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// scanString scans the string whose opening quote is data[i] and returns
+// the index after its closing quote, -1 if it is not a valid JSON string,
+// and whether it holds escapes. Invalid UTF-8 is accepted, as in
+// encoding/json.
+func scanString(data []byte, i int) (end int, esc bool) {
+	i++
+	for i < len(data) {
+		c := data[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			i++
+			continue
+		}
+		switch c {
+		case '"':
+			return i + 1, esc
+		case '\\':
+			esc = true
+			if i+1 >= len(data) {
+				return -1, esc
+			}
+			switch data[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(data) || hex4(data[i+2:i+6]) < 0 {
+					return -1, esc
+				}
+				i += 6
+			default:
+				return -1, esc
+			}
+		default: // a raw control character
+			return -1, esc
+		}
+	}
+	return -1, esc
+}
+
+// hex4 decodes 4 hex digits, -1 if they are not.
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return -1
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
+}
+
+// unescape appends the contents of a string that scanString accepted,
+// escapes decoded, to dst. A \u escape of a lone surrogate decodes to
+// U+FFFD, as in encoding/json; raw bytes, valid UTF-8 or not, are kept.
+func unescape(dst, s []byte) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c != '\\' {
+			j := bytes.IndexByte(s[i:], '\\')
+			if j < 0 {
+				return append(dst, s[i:]...)
+			}
+			dst = append(dst, s[i:i+j]...)
+			i += j
+			continue
+		}
+		switch e := s[i+1]; e {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r := hex4(s[i+2:])
+			i += 6
+			if utf16.IsSurrogate(r) {
+				r2 := rune(-1)
+				if i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' {
+					r2 = hex4(s[i+2:])
+				}
+				if pair := utf16.DecodeRune(r, r2); pair != utf8.RuneError {
+					r = pair
+					i += 6
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			dst = utf8.AppendRune(dst, r)
+			continue
+		default: // '"', '\\', '/'
+			dst = append(dst, e)
+		}
+		i += 2
+	}
+	return dst
+}
+
+// scanNumber scans the JSON number starting at data[i] and returns the
+// index after it, -1 if there is none, and whether it is written as an
+// integer (no fraction, no exponent). Its range is not checked.
+func scanNumber(data []byte, i int) (end int, integer bool) {
+	if i < len(data) && data[i] == '-' {
+		i++
+	}
+	if i >= len(data) {
+		return -1, false
+	}
+	switch c := data[i]; {
+	case c == '0':
+		i++
+	case '1' <= c && c <= '9':
+		i = skipDigits(data, i+1)
+	default:
+		return -1, false
+	}
+	integer = true
+	if i < len(data) && data[i] == '.' {
+		integer = false
+		j := skipDigits(data, i+1)
+		if j == i+1 {
+			return -1, false
+		}
+		i = j
+	}
+	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
+		integer = false
+		i++
+		if i < len(data) && (data[i] == '+' || data[i] == '-') {
+			i++
+		}
+		j := skipDigits(data, i)
+		if j == i {
+			return -1, false
+		}
+		i = j
+	}
+	return i, integer
+}
+
+func skipDigits(data []byte, i int) int {
+	for i < len(data) && '0' <= data[i] && data[i] <= '9' {
+		i++
+	}
+	return i
 }
 
 // DecodeError returns the codec's message for err without the dump of the

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -94,6 +95,64 @@ func TestParseRequest(t *testing.T) {
 		{`{"sequence":1,"blobs":[1.5]}`, nil},
 		{`{"sequence":1,"blobs":[null]}`, nil},
 		{`{"sequence":1,"blobs":null}`, &Request{Sequence: 1}},
+		// Numbers of any range are JSON: args keeps them as written, for the
+		// argument's decoder to judge, and unknown members skip them.
+		{`{"sequence":1,"args":[1e400,2]}`, &Request{Sequence: 1, Args: []byte(`[1e400,2]`)}},
+		{`{"sequence":1,"args":[-1E+400,1e-400,0.0e999,123456789012345678901234567890]}`,
+			&Request{Sequence: 1, Args: []byte(`[-1E+400,1e-400,0.0e999,123456789012345678901234567890]`)}},
+		{`{"sequence":1,"args":1e400}`, &Request{Sequence: 1, Args: []byte(`1e400`)}},
+		{`{"sequence":1,"args":{"a":[{"b":-1e400}]}}`, &Request{Sequence: 1, Args: []byte(`{"a":[{"b":-1e400}]}`)}},
+		{`{"sequence":1,"x":1e400,"y":[1e400,{"z":-0.5e-999}],"type":"call","args":[1,2]}`,
+			&Request{Sequence: 1, Type: TypeCall, Args: []byte(`[1,2]`)}},
+		{`{"x":[1e400],"sequence":1}`, &Request{Sequence: 1}},
+		// ... but must still be numbers of the JSON grammar.
+		{`{"sequence":1,"args":[1.]}`, nil},
+		{`{"sequence":1,"args":[.5]}`, nil},
+		{`{"sequence":1,"args":[1e]}`, nil},
+		{`{"sequence":1,"args":[1e+]}`, nil},
+		{`{"sequence":1,"args":[-]}`, nil},
+		{`{"sequence":1,"args":[--1]}`, nil},
+		{`{"sequence":1,"args":[+1]}`, nil},
+		{`{"sequence":1,"args":[1.5.5]}`, nil},
+		{`{"sequence":1,"args":[1e5e5]}`, nil},
+		{`{"sequence":1,"args":[0x10]}`, nil},
+		{`{"sequence":1,"args":[00]}`, nil},
+		{`{"sequence":1,"args":[-01]}`, nil},
+		{`{"sequence":1,"args":[NaN]}`, nil},
+		{`{"sequence":1,"args":[Infinity]}`, nil},
+		{`{"sequence":1,"x":1.}`, nil},
+		{`{"sequence":1,"x":[1e400,]}`, nil},
+		{`{"sequence":1,"x":1e400`, nil},
+		// Other values of the grammar, in args and unknown members.
+		{`{"sequence":1,"args":[true,false,null,"",{},[],{"":""}]}`, &Request{Sequence: 1, Args: []byte(`[true,false,null,"",{},[],{"":""}]`)}},
+		{"{\"sequence\":1,\"args\":[ \t\r\n1 ,\n{ \"a\" : [ ] } ]}", &Request{Sequence: 1, Args: []byte("[ \t\r\n1 ,\n{ \"a\" : [ ] } ]")}},
+		{`{"sequence":1,"args":["\u00e9\ud83d\ude00\"\\\/\b\f\n\r\t"]}`, &Request{Sequence: 1, Args: []byte(`["\u00e9\ud83d\ude00\"\\\/\b\f\n\r\t"]`)}},
+		{"{\"sequence\":1,\"args\":[\"\xff\xfe\"]}", &Request{Sequence: 1, Args: []byte("[\"\xff\xfe\"]")}}, // invalid UTF-8 is JSON
+		{`{"sequence":1,"args":[nul]}`, nil},
+		{`{"sequence":1,"args":[truex]}`, nil},
+		{`{"sequence":1,"args":[True]}`, nil},
+		{`{"sequence":1,"args":{"a":1,}}`, nil},
+		{`{"sequence":1,"args":{"a":1 "b":2}}`, nil},
+		{`{"sequence":1,"args":{1:2}}`, nil},
+		{`{"sequence":1,"args":{"a"}}`, nil},
+		{`{"sequence":1,"args":{"a":}}`, nil},
+		{`{"sequence":1,"args":[1:2]}`, nil},
+		{`{"sequence":1,"args":[}`, nil},
+		{`{"sequence":1,"args":{]}`, nil},
+		{`{"sequence":1,"args":["\u12"]}`, nil},
+		{`{"sequence":1,"args":["\a"]}`, nil},
+		{`{"sequence":1,"args":["abc]}`, nil},
+		{`{"sequence":1,"args":'a'}`, nil},
+		{"{\"sequence\":1,\"args\":[1\x00]}", nil},
+		{"{\"sequence\":1,\"args\":[1\f]}", nil}, // form feed is not JSON whitespace
+		{"{\"sequence\":1,\"args\":[1]\u00a0}", nil},
+		// Escapes in member values: lone surrogates decode to U+FFFD.
+		{`{"sequence":1,"type":"\ud800"}`, &Request{Sequence: 1, Type: "\ufffd"}},
+		{`{"sequence":1,"type":"\udc00\ud83d\ude00"}`, &Request{Sequence: 1, Type: "\ufffd\U0001F600"}},
+		{`{"sequence":1,"type":"\ud800\u0041\ud800x"}`, &Request{Sequence: 1, Type: "\ufffdA\ufffdx"}},
+		{`{"sequence":1,"type":"\ud800\ud800"}`, &Request{Sequence: 1, Type: "\ufffd\ufffd"}},
+		{`{"sequence":1,"name":"a\u0000b\u00e9\/"}`, &Request{Sequence: 1, Name: "a\x00b\u00e9/"}},
+		{"{\"sequence\":1,\"name\":\"\xff\"}", &Request{Sequence: 1, Name: "\xff"}}, // kept as written
 		// Unknown members are ignored, whatever their value.
 		{`{"sequence":1,"more":true,"x":{"y":[1,{"z":"}"}]},"n":null,"type":"call"}`, &Request{Sequence: 1, Type: TypeCall}},
 		{`{"sequence":1,"unknown":[1,,2]}`, nil}, // but must be JSON
@@ -161,6 +220,17 @@ func TestParseResponse(t *testing.T) {
 		{`{"sequence":9,"services":[]}`, &Response{Sequence: 9}},
 		{`{"sequence":9,"services":null}`, &Response{Sequence: 9}},
 		{`{"sequence":9,"more":true,"unknown":[{}]}`, &Response{Sequence: 9}},
+		{`{"sequence":9,"reply":[1e400,-1e400]}`, &Response{Sequence: 9, Reply: []byte(`[1e400,-1e400]`)}},
+		{`{"sequence":9,"reply":[3],"x":1e400}`, &Response{Sequence: 9, Reply: []byte(`[3]`)}},
+		{`{"sequence":9,"reply":[1.]}`, nil},
+		// A type member marks a request travelling host to plugin.
+		{`{"sequence":9,"type":"call","namespace":"ns","name":"f","args":[1]}`, &Response{Sequence: 9, Type: TypeCall}},
+		{`{"type":"getManifest","sequence":9}`, &Response{Sequence: 9, Type: TypeGetManifest}},
+		{`{"sequence":9,"type":"x\u00e9"}`, &Response{Sequence: 9, Type: "x\u00e9"}},
+		{`{"sequence":9,"type":""}`, &Response{Sequence: 9}},
+		{`{"sequence":9,"type":null,"reply":[1]}`, &Response{Sequence: 9, Reply: []byte(`[1]`)}},
+		{`{"sequence":9,"type":7}`, nil},
+		{`{"sequence":9,"type":["call"]}`, nil},
 		{`{"sequence":9,"ok":1}`, nil},
 		{`{"sequence":9,"ok":"true"}`, nil},
 		{`{"sequence":9,"services":"a"}`, nil},
@@ -241,6 +311,109 @@ func TestParseDeepNesting(t *testing.T) {
 		var resp Response
 		_ = ParseResponse([]byte(`{"sequence":1,"x":`+args+`}`), &resp)
 	}
+}
+
+// TestParseErrorWording checks that a frame is called "not JSON" only when
+// it is not: a number out of float64's range is JSON.
+func TestParseErrorWording(t *testing.T) {
+	tests := []struct {
+		in       string
+		response bool
+		want     string
+	}{
+		{`{"sequence":1,"type":7,"args":[1e400]}`, false, "type must be a string"},
+		{`{"sequence":1,"x":1e400,"timeout":"soon"}`, false, "timeout must be an integer"},
+		{`{"sequence":1,"x":1e400,"namespace":{}}`, false, "namespace must be a string"},
+		{`{"sequence":-1,"args":[1e400]}`, false, "sequence must be an unsigned integer"},
+		{`{"sequence":1e400}`, false, "sequence must be an unsigned integer"},
+		{`{"sequence":1,"blobs":[1e400]}`, false, "blobs must be an array of lengths"},
+		{`{"sequence":1,"blobs":[-1]}`, false, "a blob length is negative"},
+		{`{"args":[1e400]}`, false, "no sequence"},
+		{`{"sequence":1}{}`, false, "not JSON"},
+		{`{"sequence":1,"args":[1,,2]}`, false, "not JSON"},
+		{`{"sequence":1,"args":[1.]}`, false, "not JSON"},
+		{`[1e400]`, false, "not an object"},
+		{`{"sequence":1,"reply":[1e400],"ok":1}`, true, "ok must be a boolean"},
+		{`{"sequence":1,"x":-1e400,"services":[1]}`, true, "services must be an array of strings"},
+		{`{"sequence":1,"reply":[1e400],"type":5}`, true, "type must be a string"},
+	}
+	for _, tt := range tests {
+		var err error
+		if tt.response {
+			err = ParseResponse([]byte(tt.in), &Response{})
+		} else {
+			err = ParseRequest([]byte(tt.in), &Request{})
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Parse(%s) = %v, want an error containing %q", tt.in, err, tt.want)
+		}
+		if tt.want != "not JSON" && err != nil && strings.Contains(err.Error(), "not JSON") {
+			t.Errorf("Parse(%s) = %v: the frame is JSON", tt.in, err)
+		}
+	}
+}
+
+// TestParseAcceptsJSON checks, for many JSON texts and near misses, that an
+// args or unknown member holding one parses exactly when it is JSON (for
+// encoding/json), and that args keeps it as written.
+func TestParseAcceptsJSON(t *testing.T) {
+	values := []string{
+		`0`, `-0`, `1e400`, `-1e400`, `1E-400`, `0.000001e-999999999999999999999`, `12345678901234567890123456789e12345`,
+		`[1e400,{"a":[1e400]}]`, `"\ud800"`, "\"\xff\"", `{"a":{"b":{"c":[[[]]]}}}`, ` 1 `,
+		`1.`, `.1`, `01`, `-`, `1e`, `1e+`, `+1`, `1-`, `0x1`, `1.e5`, `[01]`, `[1 2]`, `{"a" 1}`, `{"a":1,}`,
+		`[,]`, `[1,]`, `"\x"`, `"\u00g0"`, "\"a\x00\"", `tru`, `nulll`, `[`, `]`, `{`, `}`, `""`, `"`,
+		"\t[\n]\r", "\v1", `[1]]`, `[[1]`, `{"a":[}]}`, `{"a":{]}`,
+	}
+	for _, v := range values {
+		valid := json.Valid([]byte(v))
+		for _, frame := range []string{`{"sequence":1,"args":` + v + `}`, `{"sequence":1,"x":` + v + `}`, `{"x":` + v + `,"sequence":1}`} {
+			var req Request
+			err := ParseRequest([]byte(frame), &req)
+			if valid != (err == nil) {
+				t.Errorf("ParseRequest(%q) = %v; json.Valid(%q) = %v", frame, err, v, valid)
+			}
+			if err == nil && strings.Contains(frame, `"args"`) && string(req.Args) != strings.Trim(v, " \t\r\n") {
+				t.Errorf("ParseRequest(%q): Args %q", frame, req.Args)
+			}
+		}
+		var resp Response
+		err := ParseResponse([]byte(`{"sequence":1,"reply":`+v+`}`), &resp)
+		if valid != (err == nil) {
+			t.Errorf("ParseResponse(reply %q) = %v; json.Valid = %v", v, err, valid)
+		}
+	}
+}
+
+// FuzzParseSkip checks that a member's value is accepted, as args or as an
+// unknown member, exactly when encoding/json finds it valid.
+func FuzzParseSkip(f *testing.F) {
+	for _, s := range []string{`[1e400,2]`, `{"a":[1,{"b":"\u00e9"}]}`, `-0.5E+3`, `"\ud83d\ude00"`, `[1.]`, `tru`, `{"a":1,}`} {
+		f.Add(s)
+	}
+	for _, s := range seedStreams {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if strings.Count(v, "[")+strings.Count(v, "{") > 5000 {
+			return // depth limits aside
+		}
+		frame := []byte(`{"sequence":1,"args":` + v + `,"y":` + v + `}`)
+		valid := json.Valid([]byte(v))
+		if !valid && json.Valid(frame) {
+			return // v is more than a value, such as 1,"z":2
+		}
+		var req Request
+		err := ParseRequest(frame, &req)
+		if valid != (err == nil) {
+			t.Fatalf("value %q: ParseRequest error %v, json.Valid %v", v, err, valid)
+		}
+		if err == nil && !bytes.Equal(req.Args, bytes.Trim([]byte(v), " \t\r\n")) {
+			t.Fatalf("value %q: Args %q", v, req.Args)
+		}
+		if err != nil && valid == strings.Contains(err.Error(), "not JSON") {
+			t.Fatalf("value %q: error %v, json.Valid %v", v, err, valid)
+		}
+	})
 }
 
 func TestHelloHas(t *testing.T) {

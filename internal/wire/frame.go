@@ -19,6 +19,11 @@ type Request struct {
 // Response is a frame travelling host to plugin (PROTOCOL.md section 4).
 type Response struct {
 	Sequence uint64
+	// Type is the type member of a frame that has one: not a response but a
+	// request travelling host to plugin (PROTOCOL.md section 6, reserved
+	// for later protocol versions), which a receiver must not take for a
+	// reply. AppendResponse does not write it.
+	Type string
 	// Reply is the raw JSON of the reply member, nil when absent.
 	Reply    json.RawMessage
 	Services []string
