@@ -108,6 +108,8 @@ func (w *Writer) sendNow(frame []byte, blobs [][]byte) error {
 		}
 		w.queue = append(head, w.queue...)
 		w.spare = nil
+	} else {
+		w.drain() // frames queued meanwhile: one more write, no hand-off
 	}
 	pending := len(w.queue) > 0
 	w.mu.Unlock()
@@ -115,6 +117,38 @@ func (w *Writer) sendNow(frame []byte, blobs [][]byte) error {
 		w.wakeLoop()
 	}
 	return nil
+}
+
+// drain writes what was queued while a sender wrote, without blocking,
+// for as long as the descriptor takes it all: under load, the frames of
+// many senders go out in one write by the last of them, and the writer's
+// goroutine is woken only for what the pipe refuses. w.mu is held; it is
+// released during the writes.
+func (w *Writer) drain() {
+	for len(w.queue) > 0 && !w.closed && !w.writing {
+		out := w.queue
+		w.queue = w.spare[:0]
+		w.spare = nil
+		w.writing = true
+		w.signalSpace()
+		w.mu.Unlock()
+		var one [1][]byte
+		one[0] = out
+		n, err := tryWritev(w.raw, one[:])
+		w.mu.Lock()
+		w.writing = false
+		if err != nil {
+			w.fail(err)
+			return
+		}
+		if n < len(out) {
+			w.queue = append(out[n:len(out):len(out)], w.queue...)
+			return
+		}
+		if cap(out) <= 4*w.limit {
+			w.spare = out[:0]
+		}
+	}
 }
 
 func (w *Writer) wakeLoop() {
