@@ -3,14 +3,12 @@
 package host_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -39,7 +37,7 @@ func testPlugin(t *testing.T) *pluginexec.Plugin {
 // returns its stdout and the run's error.
 func run(t *testing.T, plug *pluginexec.Plugin, command string, opts ...pluginexec.ExecOption) (string, error) {
 	t.Helper()
-	var stdout, stderr syncBuffer
+	var stdout, stderr hosttest.SyncBuffer
 	opts = append([]pluginexec.ExecOption{
 		pluginexec.WithEnv(pluginEnv+"=1", "GORACE=atexit_sleep_ms=0"),
 		pluginexec.WithStdout(&stdout),
@@ -50,23 +48,6 @@ func run(t *testing.T, plug *pluginexec.Plugin, command string, opts ...pluginex
 		t.Logf("plugin stderr:\n%s", stderr.String())
 	}
 	return stdout.String(), err
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // binders are the built-in transports, each with the descriptors the plugin
@@ -151,7 +132,7 @@ func TestBindManyCallsOverEachBinder(t *testing.T) {
 func TestPluginCrashEndsOnlyItsOwnConnection(t *testing.T) {
 	hosttest.CheckGoroutines(t)
 	plug := testPlugin(t)
-	var stdout syncBuffer
+	var stdout hosttest.SyncBuffer
 	rng := func(yield func(*pluginexec.Plugin, *pluginexec.Command) bool) {
 		for _, typ := range []string{"crash", "many", "add"} {
 			for p, c := range pluginexec.IterateTyped(plug, typ) {
@@ -162,7 +143,7 @@ func TestPluginCrashEndsOnlyItsOwnConnection(t *testing.T) {
 		}
 	}
 	err := pluginexec.Exec(context.Background(), pluginexec.ExecIterator(rng), nil,
-		pluginexec.WithEnv(pluginEnv+"=1", "GORACE=atexit_sleep_ms=0"), pluginexec.WithStdout(&stdout), pluginexec.WithStderr(&syncBuffer{}),
+		pluginexec.WithEnv(pluginEnv+"=1", "GORACE=atexit_sleep_ms=0"), pluginexec.WithStdout(&stdout), pluginexec.WithStderr(&hosttest.SyncBuffer{}),
 		pluginexec.WithExecParallelism(3), host.Bind(hosttest.Registry(), host.WithServeOptions(host.WithDrainTimeout(time.Second))))
 	var ee *pluginexec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode != 3 || !strings.Contains(err.Error(), "[crash]") {

@@ -33,7 +33,7 @@ func TestPerPluginLayers(t *testing.T) {
 	perPlugin := pluginexec.WithExecGenerator(func(p *pluginexec.Plugin, c *pluginexec.Command) pluginexec.ExecOption {
 		return host.Bind(layers[c.Type])
 	})
-	var out syncBuffer
+	var out hosttest.SyncBuffer
 	err := pluginexec.Exec(context.Background(), func(yield func(*pluginexec.Plugin, *pluginexec.Command) bool) {
 		for _, typ := range []string{"reach-a", "reach-b"} {
 			for p, c := range pluginexec.IterateTyped(plug, typ) {

@@ -97,7 +97,7 @@ func TestScanFindsWhatIsPlanted(t *testing.T) {
 	for name, bind := range bindings(t) {
 		t.Run(name, func(t *testing.T) {
 			hosttest.CheckGoroutines(t)
-			var log, stderr syncBuffer
+			var log, stderr hosttest.SyncBuffer
 			r, err := scan(context.Background(), config{
 				target: sample(), targetName: sampleName, pluginDir: dir, parallel: 2,
 				bind: []host.BindOption{bind}, log: &log, pluginStderr: &stderr,
@@ -150,7 +150,7 @@ esac
 	if err := os.WriteFile(filepath.Join(dir, "broken"), []byte(broken), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	var stderr syncBuffer
+	var stderr hosttest.SyncBuffer
 	r, err := scan(context.Background(), config{
 		target: sample(), targetName: sampleName, pluginDir: dir, parallel: 3,
 		log: &stderr, pluginStderr: &stderr,
@@ -180,7 +180,7 @@ func TestCLI(t *testing.T) {
 		{"--plugins", dir, "--fail-on-findings"},
 		{"--plugins", dir, "--fail-on-findings", "--parallel", "1", "testdata/target"},
 	} {
-		var stdout, stderr syncBuffer
+		var stdout, stderr hosttest.SyncBuffer
 		if code := cli(context.Background(), args, &stdout, &stderr); code != exitFindings {
 			t.Fatalf("scanner %q exited %d, want %d; stderr:\n%s", args, code, exitFindings, stderr.String())
 		}
@@ -207,7 +207,7 @@ func TestCLIBuildsThePlugins(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the plugins")
 	}
-	var stdout, stderr syncBuffer
+	var stdout, stderr hosttest.SyncBuffer
 	if code := cli(context.Background(), nil, &stdout, &stderr); code != exitOK {
 		t.Fatalf("scanner exited %d, want 0; stderr:\n%s", code, stderr.String())
 	}
@@ -233,7 +233,7 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"--plugins", t.TempDir(), filepath.Join(t.TempDir(), "missing")}, exitFailed, `target: open`},
 	}
 	for _, tc := range cases {
-		var stdout, stderr syncBuffer
+		var stdout, stderr hosttest.SyncBuffer
 		code := cli(context.Background(), tc.args, &stdout, &stderr)
 		if code != tc.code || !strings.Contains(stderr.String(), tc.want) || stdout.String() != "" {
 			t.Errorf("scanner %q exited %d, printed %q, stderr:\n%s\nwant exit %d, nothing printed, stderr with %q",
@@ -273,7 +273,7 @@ func pluginView(t *testing.T, fsys config, name string) (*session, *service.Clie
 }
 
 func TestPluginCannotReportAsAnother(t *testing.T) {
-	s, c := pluginView(t, config{target: sample(), targetName: sampleName, log: &syncBuffer{}}, "hygiene")
+	s, c := pluginView(t, config{target: sample(), targetName: sampleName, log: &hosttest.SyncBuffer{}}, "hygiene")
 	var report func(scanapi.Finding) error
 	if err := c.GetService(scanapi.FindingsNamespace, "report", &report); err != nil {
 		t.Fatal(err)
@@ -314,7 +314,7 @@ func TestPluginCannotReportAsAnother(t *testing.T) {
 }
 
 func TestLogNamesThePlugin(t *testing.T) {
-	var log syncBuffer
+	var log hosttest.SyncBuffer
 	_, c := pluginView(t, config{target: sample(), targetName: sampleName, log: &log}, "secrets")
 	var info, warn func(string) error
 	if err := errors.Join(
@@ -477,21 +477,4 @@ func TestTable(t *testing.T) {
 	if out.String() != "0 findings from 1 plugin in 0ms\n" {
 		t.Errorf("empty table: %q", out.String())
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

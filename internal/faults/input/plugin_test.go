@@ -81,7 +81,7 @@ func runPlugin(t *testing.T, plug *pluginexec.Plugin, command string) pluginRun 
 	hosttest.CheckGoroutines(t)
 	checkFDs(t)
 	var invoked atomic.Int64
-	var stdout, stderr, hostLog syncBuffer
+	var stdout, stderr, hostLog hosttest.SyncBuffer
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
 	err := pluginexec.Exec(ctx, pluginexec.IterateTyped(plug, command), nil,

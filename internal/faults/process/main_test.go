@@ -3,17 +3,16 @@
 package process
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/hostcall/hostcall/internal/hosttest"
 	"github.com/hostcall/hostcall/pluginexec"
 )
 
@@ -114,24 +113,6 @@ func runs(p *pluginexec.Plugin, cmds ...*pluginexec.Command) pluginexec.ExecIter
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // runEnd is how one plugin run ended, seen from the host.
 type runEnd struct {
 	cmd string
@@ -174,8 +155,8 @@ type execution struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	err    error
-	stdout syncBuffer
-	stderr syncBuffer
+	stdout hosttest.SyncBuffer
+	stderr hosttest.SyncBuffer
 }
 
 // startExec runs Exec in the background with the plugins' stdout and

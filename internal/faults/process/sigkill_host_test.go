@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hostcall/hostcall/internal/hosttest"
 )
 
 // TestHostKilledPluginDiesWithIt kills a host process, run by the test,
@@ -68,8 +70,8 @@ func TestHostKilledPendingCallsFailWithErrClosed(t *testing.T) {
 type hostProc struct {
 	dir       string
 	cmd       *exec.Cmd
-	done      chan struct{} // closed once the host has been waited for
-	out       syncBuffer    // the host's stdout and stderr
+	done      chan struct{}       // closed once the host has been waited for
+	out       hosttest.SyncBuffer // the host's stdout and stderr
 	pluginPid int
 	reaped    bool // the plugin has been waited for
 }
