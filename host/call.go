@@ -70,6 +70,8 @@ func (c *conn) startCall(req *wire.Request, blobs [][]byte) (handedOff bool) {
 		case <-c.room:
 		case <-c.ctx.Done():
 			cancel()
+			c.replyError(req.Sequence, callCode(ctx, &registry.ServiceError{Service: cl.name, Err: ctx.Err()}),
+				fmt.Sprintf("call %d (%s) did not start: %v", req.Sequence, cl.name, context.Cause(ctx)))
 			return false
 		}
 	}

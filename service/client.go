@@ -336,7 +336,7 @@ func (c *Client) start(ctx context.Context, req *wire.Request, blobs [][]byte, p
 		c.take(req.Sequence)
 		return req.Sequence, fmt.Errorf("%w: request of %d bytes is over the frame limit of %d bytes", ErrTooLarge, size, max)
 	}
-	if err := c.wr.SendBlobs(ctx, frame, blobs); err != nil {
+	if err := c.send(ctx, frame, blobs); err != nil {
 		c.take(req.Sequence)
 		if ctx != nil && ctx.Err() != nil {
 			return req.Sequence, err

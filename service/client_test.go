@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,11 +19,16 @@ import (
 // connect serves reg on fresh OS pipes and returns a client on them. At
 // cleanup the client is closed and Serve must return.
 func connect(t *testing.T, reg *registry.Registry, opts ...service.ClientOption) (*service.Client, *hosttest.Pipes) {
+	return connectServe(t, reg, nil, opts...)
+}
+
+// connectServe is connect with options for the host's Serve.
+func connectServe(t *testing.T, reg *registry.Registry, serve []host.ServeOption, opts ...service.ClientOption) (*service.Client, *hosttest.Pipes) {
 	t.Helper()
 	hosttest.CheckGoroutines(t)
 	p := hosttest.NewPipes(t)
 	served := make(chan error, 1)
-	go func() { served <- host.Serve(context.Background(), reg, p.HostR, p.HostW) }()
+	go func() { served <- host.Serve(context.Background(), reg, p.HostR, p.HostW, serve...) }()
 	c := service.NewClient(p.PluginR, p.PluginW, opts...)
 	t.Cleanup(func() {
 		c.Close()
@@ -314,5 +320,42 @@ func waitFor(t *testing.T, ch <-chan struct{}, what string) {
 	case <-ch:
 	case <-time.After(10 * time.Second):
 		t.Fatalf("timed out after 10s waiting for %s", what)
+	}
+}
+
+// Many callers sending large requests at once, with large responses, to a
+// host with a small in-flight bound: every caller may be waiting for room to
+// send while the host, its slots full of calls waiting to write, has stopped
+// reading. Someone must read meanwhile, or both ends stop.
+func TestLargeConcurrentCallsDoNotDeadlock(t *testing.T) {
+	reg := registry.New()
+	reg.AddService("t", "echo", func(b []byte) []byte { return b })
+	c, _ := connectServe(t, reg, []host.ServeOption{host.WithMaxInFlight(2)})
+	var echo func([]byte) ([]byte, error)
+	c.GetService("t", "echo", &echo)
+	const callers, calls, size = 32, 8, 256 << 10
+	errs := make(chan error, callers)
+	for g := 0; g < callers; g++ {
+		go func(g int) {
+			payload := bytes.Repeat([]byte{byte(g)}, size)
+			for i := 0; i < calls; i++ {
+				got, err := echo(payload)
+				if err != nil || !bytes.Equal(got, payload) {
+					errs <- fmt.Errorf("caller %d call %d: %d bytes, %v", g, i, len(got), err)
+					return
+				}
+			}
+			errs <- nil
+		}(g)
+	}
+	for g := 0; g < callers; g++ {
+		select {
+		case err := <-errs:
+			if err != nil {
+				t.Error(err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatalf("watchdog: %d of %d callers still waiting after 60s: deadlock", callers-g, callers)
+		}
 	}
 }

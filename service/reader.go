@@ -83,3 +83,50 @@ func (c *Client) readHello() {
 		c.token <- struct{}{}
 	}
 }
+
+// send queues a request. Without a reader goroutine, a caller that has to
+// wait for room in the writer's queue reads responses meanwhile when nobody
+// else does: the host may have stopped reading because its own responses
+// are waiting to be read, and every caller could be waiting here.
+func (c *Client) send(ctx context.Context, frame []byte, blobs [][]byte) error {
+	if c.token == nil {
+		return c.wr.SendBlobs(ctx, frame, blobs)
+	}
+	for {
+		ok, err := c.wr.TrySendBlobs(frame, blobs)
+		if ok || err != nil {
+			return err
+		}
+		if err := c.readWhileFull(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// readWhileFull waits for room in the writer's queue, reading responses
+// while it waits if it can take the read token.
+func (c *Client) readWhileFull(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	space := c.wr.Space()
+	select {
+	case <-space:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.token:
+	}
+	wctx, wake := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-space:
+			wake()
+		case <-wctx.Done():
+		}
+	}()
+	c.readUntil(wctx, space)
+	wake()
+	c.token <- struct{}{}
+	return ctx.Err()
+}

@@ -31,6 +31,9 @@ func rawConn(w any) syscall.RawConn {
 	return rc
 }
 
+// iovMax is the most pieces one writev takes (IOV_MAX on Linux).
+const iovMax = 1024
+
 // tryWritev writes what the descriptor takes at once of the parts, in
 // order, without blocking, and returns how many bytes it wrote.
 func tryWritev(rc syscall.RawConn, parts [][]byte) (int, error) {
@@ -47,7 +50,11 @@ func tryWritev(rc syscall.RawConn, parts [][]byte) (int, error) {
 			if len(parts) == 1 {
 				m, err = unix.Write(int(fd), parts[0][n:])
 			} else {
-				m, err = unix.Writev(int(fd), skip(append([][]byte(nil), parts...), n))
+				iov := skip(append([][]byte(nil), parts...), n)
+				if len(iov) > iovMax {
+					iov = iov[:iovMax]
+				}
+				m, err = unix.Writev(int(fd), iov)
 			}
 			if err == unix.EINTR {
 				continue

@@ -37,13 +37,15 @@ func Recover(b []byte) Recovered {
 			return rec
 		}
 		i = skipSpace(b, i+1)
-		switch key {
-		case "sequence":
+		// The first of duplicate members counts: what the head of a frame
+		// recovers, the whole frame recovers too.
+		switch {
+		case key == "sequence" && !rec.HasSequence:
 			if v, n, ok := readUintToken(b, i); ok {
 				rec.Sequence, rec.HasSequence = v, true
 				i = n
 			}
-		case "blobs":
+		case key == "blobs" && !rec.HasBlobs:
 			if v, n, ok := readLengths(b, i); ok {
 				rec.Blobs, rec.HasBlobs = v, true
 				i = n

@@ -67,6 +67,44 @@ func (w *Writer) Send(ctx context.Context, frame []byte) error {
 	return w.SendBlobs(ctx, frame, nil)
 }
 
+// TrySendBlobs is SendBlobs that never waits: it reports false, having
+// sent nothing, when the queue is over its limit.
+func (w *Writer) TrySendBlobs(frame []byte, blobs [][]byte) (bool, error) {
+	w.mu.Lock()
+	if w.raw != nil && !w.writing && !w.closed && len(w.queue) == 0 {
+		return true, w.sendNow(frame, blobs) // unlocks
+	}
+	w.mu.Unlock()
+	err := w.enqueue(doneContext, frame, blobs)
+	if err == errQueueFull {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// errQueueFull is enqueue's answer to a done context when it would wait.
+var errQueueFull = errors.New("queue full")
+
+// doneContext is already done: enqueue with it does not wait.
+var doneContext = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
+
+// Space returns a channel closed once the queue has room again (or the
+// writer has ended): what TrySendBlobs waits for.
+func (w *Writer) Space() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.queue) < w.limit || w.closed {
+		ch := make(chan struct{})
+		close(ch)
+		return ch
+	}
+	return w.space
+}
+
 // SendBlobs is Send for a frame followed by raw blobs (PROTOCOL.md section
 // 6): frame, which must end with its newline, then each blob, written as
 // one unit that no other frame can split.
@@ -111,7 +149,8 @@ func (w *Writer) sendNow(frame []byte, blobs [][]byte) error {
 	} else {
 		w.drain() // frames queued meanwhile: one more write, no hand-off
 	}
-	pending := len(w.queue) > 0
+	// After Close the loop waits for this write to end before it exits.
+	pending := len(w.queue) > 0 || w.closed
 	w.mu.Unlock()
 	if pending {
 		w.wakeLoop()
@@ -188,6 +227,9 @@ func (w *Writer) enqueue(ctx context.Context, frame []byte, blobs [][]byte) erro
 	for len(w.queue) >= w.limit && !w.closed {
 		ch := w.space
 		w.mu.Unlock()
+		if ctx == doneContext {
+			return errQueueFull
+		}
 		select {
 		case <-ch:
 		case <-cancel:
@@ -250,7 +292,7 @@ func (w *Writer) loop() {
 	for {
 		w.mu.Lock()
 		for len(w.queue) == 0 || w.writing {
-			if w.closed && len(w.queue) == 0 {
+			if w.closed && len(w.queue) == 0 && !w.writing {
 				w.mu.Unlock()
 				return
 			}
