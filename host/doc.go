@@ -10,13 +10,18 @@
 //
 // # Concurrency
 //
-// One goroutine reads; each call runs in its own goroutine with a context
-// that the plugin's cancel frame, the call's timeout or the end of the
-// connection cancels, so a slow service never holds up the others. At most
-// WithMaxInFlight calls run at once per connection: beyond that the host
-// stops reading from that plugin, which is backpressure, not a queue that
-// grows. Responses go out through one writer that batches what is queued
-// while it writes.
+// One goroutine reads at a time. Calls run concurrently, each with a
+// context that the plugin's cancel frame, the call's timeout or the end of
+// the connection cancels. A call with nothing else to read behind it runs
+// on the reader's own goroutine, which spares a hand-off through the
+// scheduler (most of the cost of a small call between processes); if it
+// runs longer than a fraction of a millisecond a new goroutine takes over
+// reading, so a slow service never holds up the others or their cancels.
+// At most WithMaxInFlight calls run at once per connection, as many more
+// wait in a queue (still reading cancels and the end of the stream), and
+// beyond that the host stops reading from that plugin: backpressure, not a
+// queue that grows. Responses go out through one writer that batches what
+// is queued while it writes.
 //
 // # Bad input
 //

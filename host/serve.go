@@ -15,8 +15,8 @@ import (
 
 // Serve serves reg to the plugin at the other end of r (its requests) and w
 // (the host's responses) until the plugin closes its end, a read or write
-// fails, or ctx ends. Calls run concurrently, each in its own goroutine with
-// a context that a cancel frame, the call's timeout or the end of the
+// fails, or ctx ends. Calls run concurrently (see the package doc), each
+// with a context that a cancel frame, the call's timeout or the end of the
 // connection cancels.
 //
 // When ctx ends, Serve interrupts its pending read through r's read deadline
