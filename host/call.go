@@ -189,7 +189,7 @@ func (c *conn) runCall(cl *call) {
 		return
 	}
 	c.wr.SendBlobs(c.ctx, frame, out) // an error means the connection is ending
-	putBuf(frame)
+	wire.PutBuf(frame)
 }
 
 // minBlob is the size from which a []byte result travels as a blob, when
@@ -209,12 +209,12 @@ func (c *conn) invoke(ctx context.Context, req *wire.Request, blobs [][]byte) ([
 	if peer.Has(wire.FeatureBlobs) {
 		threshold = minBlob
 	}
-	head := append(getBuf(), `{"sequence":`...)
+	head := append(wire.GetBuf(), `{"sequence":`...)
 	head = strconv.AppendUint(head, req.Sequence, 10)
 	head = append(head, `,"reply":`...)
 	buf, out, err := svc.InvokeBlobs(ctx, req.Args, blobs, head, threshold)
 	if err != nil {
-		putBuf(buf)
+		wire.PutBuf(buf)
 		var pe *registry.PanicError
 		if errors.As(err, &pe) {
 			c.logf("host: %v (sequence %d)\n%s", pe, req.Sequence, pe.Stack)
@@ -230,7 +230,7 @@ func (c *conn) invoke(ctx context.Context, req *wire.Request, blobs [][]byte) ([
 		size += len(b)
 	}
 	if max := c.maxFrameFor(peer); size > max {
-		putBuf(buf)
+		wire.PutBuf(buf)
 		return nil, nil, &tooLargeError{fmt.Sprintf("result of %s.%s is %d bytes, over the frame limit of %d bytes",
 			req.Namespace, req.Name, size, max)}
 	}
@@ -241,7 +241,7 @@ func (c *conn) invoke(ctx context.Context, req *wire.Request, blobs [][]byte) ([
 // the blobs member after its sequence, as senders place it.
 func withBlobs(frame []byte, seq uint64, blobs [][]byte) []byte {
 	rest := frame[bytes.IndexByte(frame, ',')+1:]
-	out := append(getBuf(), `{"sequence":`...)
+	out := append(wire.GetBuf(), `{"sequence":`...)
 	out = strconv.AppendUint(out, seq, 10)
 	out = append(out, `,"blobs":[`...)
 	for i, b := range blobs {
@@ -252,7 +252,7 @@ func withBlobs(frame []byte, seq uint64, blobs [][]byte) []byte {
 	}
 	out = append(out, "],"...)
 	out = append(out, rest...)
-	putBuf(frame)
+	wire.PutBuf(frame)
 	return out
 }
 

@@ -10,7 +10,6 @@ import (
 
 // codeOf classifies an error of a lookup or a call for the response's code.
 func codeOf(err error) string {
-	var se *registry.ServiceError
 	switch {
 	case errors.Is(err, registry.ErrUnknownNamespace):
 		return wire.CodeUnknownNamespace
@@ -24,8 +23,6 @@ func codeOf(err error) string {
 		return wire.CodeDeadlineExceeded
 	case errors.Is(err, context.Canceled):
 		return wire.CodeCanceled
-	case errors.As(err, &se), errors.Is(err, registry.ErrResult):
-		return wire.CodeServiceError
 	}
-	return wire.CodeServiceError
+	return wire.CodeServiceError // a *registry.ServiceError, or ErrResult
 }

@@ -37,7 +37,12 @@ func TestGoldenTranscripts(t *testing.T) {
 			}
 			got := replayHost(t, steps)
 			if *update {
-				rewrite(t, file, got)
+				for n, l := range got {
+					got[n] = "< " + l
+				}
+				if err := hosttest.Rewrite(file, got); err != nil {
+					t.Fatal(err)
+				}
 			}
 		})
 	}
@@ -156,19 +161,4 @@ func atoi(t *testing.T, s string) int {
 		n = n*10 + int(c-'0')
 	}
 	return n
-}
-
-// rewrite replaces the < lines of file with what the host wrote.
-func rewrite(t *testing.T, file string, got map[int]string) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(data), "\n")
-	for n, l := range got {
-		lines[n-1] = "< " + l
-	}
-	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }

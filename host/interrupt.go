@@ -2,30 +2,25 @@ package host
 
 import (
 	"io"
-	"time"
+
+	"github.com/hostcall/hostcall/internal/wire"
 )
 
 // interruptRead makes a blocked Read on r return: through a read deadline
-// when r has one, else by closing r. It reports whether it could.
-func interruptRead(r io.Reader) bool {
-	if d, ok := r.(interface{ SetReadDeadline(time.Time) error }); ok && d.SetReadDeadline(time.Unix(1, 0)) == nil {
-		return true
+// when r has one, else by closing r.
+func interruptRead(r io.Reader) {
+	if !wire.InterruptRead(r) {
+		if c, ok := r.(io.Closer); ok {
+			c.Close()
+		}
 	}
-	if c, ok := r.(io.Closer); ok {
-		c.Close()
-		return true
-	}
-	return false
 }
 
 // interruptWrite makes a blocked Write on w return, like interruptRead.
-func interruptWrite(w io.Writer) bool {
-	if d, ok := w.(interface{ SetWriteDeadline(time.Time) error }); ok && d.SetWriteDeadline(time.Unix(1, 0)) == nil {
-		return true
+func interruptWrite(w io.Writer) {
+	if !wire.InterruptWrite(w) {
+		if c, ok := w.(io.Closer); ok {
+			c.Close()
+		}
 	}
-	if c, ok := w.(io.Closer); ok {
-		c.Close()
-		return true
-	}
-	return false
 }

@@ -156,13 +156,13 @@ func (c *conn) logf(format string, a ...any) {
 // send queues a response. It waits for room in the writer's queue, unless
 // the connection has ended.
 func (c *conn) send(resp *wire.Response) {
-	buf := wire.AppendResponse(getBuf(), resp)
+	buf := wire.AppendResponse(wire.GetBuf(), resp)
 	c.sendFrame(buf)
 }
 
 func (c *conn) sendFrame(buf []byte) {
 	c.wr.Send(c.ctx, buf) // an error means the connection is ending: nothing to tell
-	putBuf(buf)
+	wire.PutBuf(buf)
 }
 
 func (c *conn) replyError(seq uint64, code, msg string) {
@@ -227,15 +227,4 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
 	case <-t.C:
 		return false
 	}
-}
-
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
-
-func getBuf() []byte { return (*bufPool.Get().(*[]byte))[:0] }
-
-func putBuf(b []byte) {
-	if cap(b) > 64<<10 {
-		return
-	}
-	bufPool.Put(&b)
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/hostcall/hostcall/internal/wire"
 )
@@ -169,7 +168,7 @@ func (c *Client) Close() error {
 		if cl, ok := c.w.(io.Closer); ok {
 			err = cl.Close()
 		} else {
-			interruptWrite(c.w)
+			wire.InterruptWrite(c.w)
 		}
 		c.wr.Close(false)
 		if cl, ok := c.r.(io.Closer); ok && any(c.r) != any(c.w) {
@@ -177,23 +176,11 @@ func (c *Client) Close() error {
 				err = e
 			}
 		} else if !ok {
-			interruptRead(c.r)
+			wire.InterruptRead(c.r)
 		}
 		c.readers.Wait()
 	})
 	return err
-}
-
-func interruptRead(r io.Reader) {
-	if d, ok := r.(interface{ SetReadDeadline(time.Time) error }); ok {
-		d.SetReadDeadline(time.Unix(1, 0))
-	}
-}
-
-func interruptWrite(w io.Writer) {
-	if d, ok := w.(interface{ SetWriteDeadline(time.Time) error }); ok {
-		d.SetWriteDeadline(time.Unix(1, 0))
-	}
 }
 
 // fail ends the connection with cause and fails every pending call.
@@ -286,10 +273,10 @@ func (c *Client) handleFrame(fr wire.Frame) error {
 // refuse answers a request from the host with bad_request: this client
 // serves nothing. The answer is dropped if the writer has no room.
 func (c *Client) refuse(seq uint64, typ string) {
-	frame := wire.AppendResponse(getBuf(), &wire.Response{Sequence: seq, Code: wire.CodeBadRequest,
+	frame := wire.AppendResponse(wire.GetBuf(), &wire.Response{Sequence: seq, Code: wire.CodeBadRequest,
 		Error: fmt.Sprintf("this plugin serves no requests (got %q)", typ)})
-	c.wr.Send(doneContext, frame)
-	putBuf(frame)
+	c.wr.TrySendBlobs(frame, nil) // dropped if the queue is full
+	wire.PutBuf(frame)
 }
 
 // deliverError fails the call a bad frame was meant for, when its sequence
@@ -326,8 +313,8 @@ func (c *Client) start(ctx context.Context, req *wire.Request, blobs [][]byte, p
 	}
 	c.pending[req.Sequence] = p
 	c.mu.Unlock()
-	frame := wire.AppendRequest(getBuf(), req)
-	defer putBuf(frame)
+	frame := wire.AppendRequest(wire.GetBuf(), req)
+	defer wire.PutBuf(frame)
 	size := len(frame)
 	for _, b := range blobs {
 		size += len(b)
@@ -389,30 +376,12 @@ func (c *Client) sendCancel(seq uint64) {
 	if !c.hostHas(wire.FeatureCancel) {
 		return
 	}
-	frame := wire.AppendRequest(getBuf(), &wire.Request{Sequence: seq, Type: wire.TypeCancel})
-	c.wr.Send(doneContext, frame)
-	putBuf(frame)
+	frame := wire.AppendRequest(wire.GetBuf(), &wire.Request{Sequence: seq, Type: wire.TypeCancel})
+	c.wr.TrySendBlobs(frame, nil) // dropped if the queue is full
+	wire.PutBuf(frame)
 }
-
-// doneContext is already done: Send with it queues only if there is room.
-var doneContext = func() context.Context {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	return ctx
-}()
 
 // remoteError turns a response's error into a *RemoteError.
 func remoteError(ns, name string, resp *wire.Response) error {
 	return &RemoteError{Code: resp.Code, Namespace: ns, Name: name, Message: resp.Error}
-}
-
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
-
-func getBuf() []byte { return (*bufPool.Get().(*[]byte))[:0] }
-
-func putBuf(b []byte) {
-	if cap(b) > 64<<10 {
-		return
-	}
-	bufPool.Put(&b)
 }

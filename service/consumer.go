@@ -171,7 +171,7 @@ func (st *stub) invoke(ctx context.Context, in []reflect.Value) ([]reflect.Value
 		}
 	}
 	p, err := c.roundTrip(ctx, st.what, req, blobs)
-	putBuf(args)
+	wire.PutBuf(args)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +202,7 @@ func blobLengths(blobs [][]byte) []int64 {
 // indexes and returned as blobs.
 func (st *stub) encodeArgs(in []reflect.Value, minBlob int) (_ []byte, blobs [][]byte, _ error) {
 	stream := wire.JSON.BorrowStream(nil)
-	stream.SetBuffer(getBuf())
+	stream.SetBuffer(wire.GetBuf())
 	defer func() {
 		stream.SetBuffer(nil)
 		wire.JSON.ReturnStream(stream)

@@ -54,7 +54,9 @@ func TestGoldenTranscripts(t *testing.T) {
 			}
 			got := replayClient(t, steps, opts)
 			if *update {
-				rewriteLines(t, file, got)
+				if err := hosttest.Rewrite(file, got); err != nil {
+					t.Fatal(err)
+				}
 			}
 		})
 	}
@@ -234,19 +236,4 @@ func formatResult(v any, err error) string {
 	enc.SetEscapeHTML(false)
 	enc.Encode(v)
 	return strings.TrimSpace(b.String())
-}
-
-// rewriteLines replaces the lines of file that got holds.
-func rewriteLines(t *testing.T, file string, got map[int]string) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(data), "\n")
-	for n, l := range got {
-		lines[n-1] = l
-	}
-	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -88,3 +88,17 @@ func expand(s string) (string, error) {
 		b.WriteString(strings.Repeat(rep, n))
 	}
 }
+
+// Rewrite replaces lines of the transcript at path, by line number, with
+// what a test run produced: the drivers' -update mode.
+func Rewrite(path string, lines map[int]string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	all := strings.Split(string(data), "\n")
+	for n, l := range lines {
+		all[n-1] = l
+	}
+	return os.WriteFile(path, []byte(strings.Join(all, "\n")), 0o644)
+}

@@ -21,22 +21,22 @@ type Recovered struct {
 // even in a frame that is otherwise garbage.
 func Recover(b []byte) Recovered {
 	var rec Recovered
-	i := skipSpace(b, 0)
+	i := spaceEnd(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return rec
 	}
 	i++
 	for {
-		i = skipSpace(b, i)
+		i = spaceEnd(b, i)
 		key, next, ok := readKey(b, i)
 		if !ok {
 			return rec
 		}
-		i = skipSpace(b, next)
+		i = spaceEnd(b, next)
 		if i >= len(b) || b[i] != ':' {
 			return rec
 		}
-		i = skipSpace(b, i+1)
+		i = spaceEnd(b, i+1)
 		// The first of duplicate members counts: what the head of a frame
 		// recovers, the whole frame recovers too.
 		switch {
@@ -59,24 +59,12 @@ func Recover(b []byte) Recovered {
 		if i < 0 {
 			return rec
 		}
-		i = skipSpace(b, i)
+		i = spaceEnd(b, i)
 		if i >= len(b) || b[i] != ',' {
 			return rec
 		}
 		i++
 	}
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) {
-		switch b[i] {
-		case ' ', '\t', '\r', '\n':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
 }
 
 // readKey reads a member name, decoding its escapes as a JSON parser does
@@ -147,17 +135,17 @@ func readLengths(b []byte, i int) ([]int64, int, bool) {
 		return nil, 0, false
 	}
 	var out []int64
-	i = skipSpace(b, i+1)
+	i = spaceEnd(b, i+1)
 	if i < len(b) && b[i] == ']' {
 		return out, i + 1, true
 	}
 	for {
-		v, n, ok := readUintToken(b, skipSpace(b, i))
+		v, n, ok := readUintToken(b, spaceEnd(b, i))
 		if !ok || v > 1<<62 {
 			return nil, 0, false
 		}
 		out = append(out, int64(v))
-		i = skipSpace(b, n)
+		i = spaceEnd(b, n)
 		if i >= len(b) {
 			return nil, 0, false
 		}

@@ -158,6 +158,25 @@ func (w *Writer) sendNow(frame []byte, blobs [][]byte) error {
 	return nil
 }
 
+// take takes the queue for a write, leaving the spare buffer in its
+// place; w.mu is held.
+func (w *Writer) take() []byte {
+	out := w.queue
+	w.queue = w.spare[:0]
+	w.spare = nil
+	w.writing = true
+	w.signalSpace()
+	return out
+}
+
+// recycle keeps a written queue's buffer as the next spare, unless it grew
+// far past the limit; w.mu is held.
+func (w *Writer) recycle(out []byte) {
+	if cap(out) <= 4*w.limit {
+		w.spare = out[:0]
+	}
+}
+
 // drain writes what was queued while a sender wrote, without blocking,
 // for as long as the descriptor takes it all: under load, the frames of
 // many senders go out in one write by the last of them, and the writer's
@@ -165,11 +184,7 @@ func (w *Writer) sendNow(frame []byte, blobs [][]byte) error {
 // released during the writes.
 func (w *Writer) drain() {
 	for len(w.queue) > 0 && !w.closed && !w.writing {
-		out := w.queue
-		w.queue = w.spare[:0]
-		w.spare = nil
-		w.writing = true
-		w.signalSpace()
+		out := w.take()
 		w.mu.Unlock()
 		var one [1][]byte
 		one[0] = out
@@ -184,9 +199,7 @@ func (w *Writer) drain() {
 			w.queue = append(out[n:len(out):len(out)], w.queue...)
 			return
 		}
-		if cap(out) <= 4*w.limit {
-			w.spare = out[:0]
-		}
+		w.recycle(out)
 	}
 }
 
@@ -300,20 +313,14 @@ func (w *Writer) loop() {
 			<-w.wake
 			w.mu.Lock()
 		}
-		out := w.queue
-		w.queue = w.spare[:0]
-		w.spare = nil
-		w.writing = true
-		w.signalSpace()
+		out := w.take()
 		w.mu.Unlock()
 
 		_, err := w.w.Write(out)
 
 		w.mu.Lock()
 		w.writing = false
-		if cap(out) <= 4*w.limit {
-			w.spare = out[:0]
-		}
+		w.recycle(out)
 		if err != nil {
 			w.fail(err)
 			w.mu.Unlock()
