@@ -37,7 +37,7 @@ func ExampleServe() {
 	// Output:
 	// {"sequence":1,"reply":[3]}
 	// {"sequence":2,"services":["add"]}
-	// {"sequence":3,"error":"undefined service \"mul\" in namespace \"calc\"","code":"unknown_service"}
+	// {"sequence":3,"error":"calc.mul: unknown service","code":"unknown_service"}
 	// Serve: <nil>
 }
 

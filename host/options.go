@@ -4,32 +4,25 @@ import (
 	"log"
 	"time"
 
+	"github.com/hostcall/hostcall/internal/engine"
 	"github.com/hostcall/hostcall/internal/wire"
 )
 
 // Defaults of the serve options.
 const (
 	DefaultMaxFrameSize = wire.DefaultMaxFrame
-	DefaultMaxInFlight  = 1024
-	DefaultDrainTimeout = 5 * time.Second
+	DefaultMaxInFlight  = engine.DefaultMaxInFlight
+	DefaultDrainTimeout = engine.DefaultDrainTimeout
 )
 
 // ServeOption configures Serve.
 type ServeOption func(*serveConfig)
 
-type serveConfig struct {
-	maxFrame     int
-	maxInFlight  int
-	drainTimeout time.Duration
-	errorLog     *log.Logger
-}
+// serveConfig is the engine's configuration of a served connection.
+type serveConfig = engine.Config
 
 func newServeConfig(opts []ServeOption) serveConfig {
-	c := serveConfig{
-		maxFrame:     DefaultMaxFrameSize,
-		maxInFlight:  DefaultMaxInFlight,
-		drainTimeout: DefaultDrainTimeout,
-	}
+	var c serveConfig
 	for _, o := range opts {
 		if o != nil {
 			o(&c)
@@ -45,7 +38,7 @@ func newServeConfig(opts []ServeOption) serveConfig {
 func WithMaxFrameSize(n int) ServeOption {
 	return func(c *serveConfig) {
 		if n > 0 {
-			c.maxFrame = n
+			c.MaxFrame = n
 		}
 	}
 }
@@ -56,7 +49,7 @@ func WithMaxFrameSize(n int) ServeOption {
 func WithMaxInFlight(n int) ServeOption {
 	return func(c *serveConfig) {
 		if n > 0 {
-			c.maxInFlight = n
+			c.MaxInFlight = n
 		}
 	}
 }
@@ -68,7 +61,7 @@ func WithMaxInFlight(n int) ServeOption {
 func WithDrainTimeout(d time.Duration) ServeOption {
 	return func(c *serveConfig) {
 		if d > 0 {
-			c.drainTimeout = d
+			c.DrainTimeout = d
 		}
 	}
 }
@@ -77,5 +70,10 @@ func WithDrainTimeout(d time.Duration) ServeOption {
 // a recovered panic's stack, frames dropped because no sequence could be
 // recovered. By default nothing is logged.
 func WithErrorLog(l *log.Logger) ServeOption {
-	return func(c *serveConfig) { c.errorLog = l }
+	return func(c *serveConfig) {
+		c.Logf = nil
+		if l != nil {
+			c.Logf = func(format string, a ...any) { l.Printf("host: "+format, a...) }
+		}
+	}
 }

@@ -3,14 +3,18 @@ package registry
 import (
 	"errors"
 	"fmt"
+
+	"github.com/hostcall/hostcall/internal/wire"
 )
 
 // Errors returned by Lookup and Service.Invoke, matched with errors.Is.
+// The first four are the sentinels of their wire codes, the same values as
+// package service's: an error matches them at either end of a connection.
 var (
-	ErrUnknownNamespace = errors.New("undefined namespace")
-	ErrUnknownService   = errors.New("undefined service")
-	ErrBadArguments     = errors.New("bad arguments")
-	ErrPanic            = errors.New("service panicked")
+	ErrUnknownNamespace = wire.ErrUnknownNamespace
+	ErrUnknownService   = wire.ErrUnknownService
+	ErrBadArguments     = wire.ErrBadArguments
+	ErrPanic            = wire.ErrPanic
 	ErrResult           = errors.New("result cannot be encoded")
 )
 
@@ -41,7 +45,7 @@ type PanicError struct {
 }
 
 func (e *PanicError) Error() string {
-	return fmt.Sprintf("service %s panicked: %v", e.Service, e.Value)
+	return fmt.Sprintf("%s: service panicked: %v", e.Service, e.Value)
 }
 
 // Is matches ErrPanic.

@@ -45,7 +45,7 @@ func ExampleRegistry() {
 	// [3]
 	// [0.25]
 	// division by zero
-	// true bad arguments for calc.add: takes 2 arguments, got 1
+	// true calc.add: bad arguments: takes 2 arguments, got 1
 	// {"description":"arithmetic"}
 }
 

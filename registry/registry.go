@@ -184,13 +184,13 @@ func (r *Registry) ServiceNames(ns string) ([]string, bool) {
 func (r *Registry) Lookup(ns, name string) (*Service, error) {
 	n := r.find(ns)
 	if n == nil {
-		return nil, fmt.Errorf("%w %q", ErrUnknownNamespace, ns)
+		return nil, fmt.Errorf("%s.%s: %w %q", ns, name, ErrUnknownNamespace, ns)
 	}
 	n.mu.RLock()
 	s := n.services[name]
 	n.mu.RUnlock()
 	if s == nil {
-		return nil, fmt.Errorf("%w %q in namespace %q", ErrUnknownService, name, ns)
+		return nil, fmt.Errorf("%s.%s: %w", ns, name, ErrUnknownService)
 	}
 	return s, nil
 }

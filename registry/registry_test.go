@@ -230,17 +230,17 @@ func TestLookup(t *testing.T) {
 		{name: "parent's", layer: b, ns: "shared", svc: "pong", want: `["root"]`},
 		{name: "added after Inherit", layer: grand, ns: "late", svc: "svc", want: `[1]`},
 		{name: "shadowed service", layer: a, ns: "shared", svc: "pong",
-			wantErr: registry.ErrUnknownService, wantMsgs: []string{`"pong"`, `"shared"`}},
+			wantErr: registry.ErrUnknownService, wantMsgs: []string{`shared.pong: unknown service`}},
 		{name: "child's service from parent", layer: root, ns: "shared", svc: "only_a",
-			wantErr: registry.ErrUnknownService, wantMsgs: []string{`"only_a"`, `"shared"`}},
+			wantErr: registry.ErrUnknownService, wantMsgs: []string{`shared.only_a: unknown service`}},
 		{name: "sibling's namespace", layer: b, ns: "fs", svc: "read",
-			wantErr: registry.ErrUnknownNamespace, wantMsgs: []string{`"fs"`}},
+			wantErr: registry.ErrUnknownNamespace, wantMsgs: []string{`fs.read: unknown namespace "fs"`}},
 		{name: "child's namespace from parent", layer: a, ns: "extra", svc: "x",
-			wantErr: registry.ErrUnknownNamespace, wantMsgs: []string{`"extra"`}},
+			wantErr: registry.ErrUnknownNamespace, wantMsgs: []string{`extra.x: unknown namespace "extra"`}},
 		{name: "unknown namespace", layer: grand, ns: "nope", svc: "x",
-			wantErr: registry.ErrUnknownNamespace, wantMsgs: []string{`"nope"`}},
+			wantErr: registry.ErrUnknownNamespace, wantMsgs: []string{`nope.x: unknown namespace "nope"`}},
 		{name: "unknown service", layer: grand, ns: "log", svc: "debug",
-			wantErr: registry.ErrUnknownService, wantMsgs: []string{`"debug"`, `"log"`}},
+			wantErr: registry.ErrUnknownService, wantMsgs: []string{`log.debug: unknown service`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

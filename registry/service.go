@@ -132,7 +132,7 @@ func (s *Service) InvokeBlobs(ctx context.Context, args []byte, blobs [][]byte, 
 }
 
 func (s *Service) badArgs(format string, a ...any) error {
-	return fmt.Errorf("%w for %s: %s", ErrBadArguments, s.full, fmt.Sprintf(format, a...))
+	return fmt.Errorf("%s: %w: %s", s.full, ErrBadArguments, fmt.Sprintf(format, a...))
 }
 
 // paramAt returns the parameter the i-th argument decodes into.
@@ -279,7 +279,7 @@ func (s *Service) encodeResults(dst []byte, results []reflect.Value, minBlob int
 		start := len(stream.Buffer())
 		stream.WriteVal(v.Interface())
 		if stream.Error != nil {
-			return dst, nil, fmt.Errorf("%w: %s result %d (%v): %v", ErrResult, s.full, i, v.Type(), stream.Error)
+			return dst, nil, fmt.Errorf("%s: %w: result %d (%v): %v", s.full, ErrResult, i, v.Type(), stream.Error)
 		}
 		if s.validate[i] {
 			// Raw JSON, which the codec copies as it is: check it, and
@@ -287,7 +287,7 @@ func (s *Service) encodeResults(dst []byte, results []reflect.Value, minBlob int
 			buf := stream.Buffer()
 			clean, ok := cleanJSON(buf[start:])
 			if !ok {
-				return dst, nil, fmt.Errorf("%w: %s result %d (%v): encodes to invalid JSON", ErrResult, s.full, i, v.Type())
+				return dst, nil, fmt.Errorf("%s: %w: result %d (%v): encodes to invalid JSON", s.full, ErrResult, i, v.Type())
 			}
 			if len(clean) != len(buf)-start || &clean[0] != &buf[start] {
 				stream.SetBuffer(append(buf[:start], clean...))

@@ -420,7 +420,7 @@ func TestPanicError(t *testing.T) {
 	if pe.Service != "t.boom" || pe.Value != "kaboom" {
 		t.Errorf("PanicError{Service: %q, Value: %v}", pe.Service, pe.Value)
 	}
-	if got, want := pe.Error(), "service t.boom panicked: kaboom"; got != want {
+	if got, want := pe.Error(), "t.boom: service panicked: kaboom"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 	if len(pe.Stack) == 0 {

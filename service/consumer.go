@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"time"
 
 	jsoniter "github.com/json-iterator/go"
 
@@ -153,47 +152,17 @@ func (st *stub) call(in []reflect.Value) []reflect.Value {
 
 func (st *stub) invoke(ctx context.Context, in []reflect.Value) ([]reflect.Value, error) {
 	c := st.client()
-	threshold := -1
-	if c.hostHas(wire.FeatureBlobs) {
-		threshold = minBlob
-	}
-	args, blobs, err := st.encodeArgs(in, threshold)
+	args, blobs, err := st.encodeArgs(in, c.conn.BlobThreshold())
 	if err != nil {
 		return nil, err
 	}
-	req := &wire.Request{Type: wire.TypeCall, Namespace: st.ns, Name: st.name, Args: args, Blobs: blobLengths(blobs)}
-	if ctx != nil {
-		if err := ctx.Err(); err != nil {
-			return nil, contextError(st.what, 0, err)
-		}
-		if dl, ok := ctx.Deadline(); ok && c.hostHas(wire.FeatureTimeout) {
-			req.Timeout = max(int64(time.Until(dl)), 1)
-		}
-	}
-	p, err := c.roundTrip(ctx, st.what, req, blobs)
+	req := &wire.Request{Type: wire.TypeCall, Namespace: st.ns, Name: st.name, Args: args}
+	rep, err := c.call(ctx, st.what, st.ns, st.name, req, blobs)
 	wire.PutBuf(args)
 	if err != nil {
 		return nil, err
 	}
-	if p.resp.Error != "" {
-		return nil, remoteError(st.ns, st.name, &p.resp)
-	}
-	return st.decodeResults(p.resp.Reply, p.blobs)
-}
-
-// minBlob is the size from which a []byte argument travels as a blob, when
-// the host accepts them.
-const minBlob = 512
-
-func blobLengths(blobs [][]byte) []int64 {
-	if len(blobs) == 0 {
-		return nil
-	}
-	n := make([]int64, len(blobs))
-	for i, b := range blobs {
-		n[i] = int64(len(b))
-	}
-	return n
+	return st.decodeResults(rep.Reply, rep.Blobs)
 }
 
 // encodeArgs writes the JSON array of the arguments, a variadic slice

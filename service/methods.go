@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/hostcall/hostcall/internal/engine"
 	"github.com/hostcall/hostcall/internal/wire"
 )
 
@@ -15,10 +16,10 @@ func (c *Client) GetManifest(ctx context.Context, ns string, v any) error {
 	if err != nil {
 		return err
 	}
-	if p.resp.Reply == nil {
+	if p.Reply == nil || string(p.Reply) == "null" {
 		return nil
 	}
-	if err := wire.JSON.Unmarshal(p.resp.Reply, v); err != nil {
+	if err := wire.JSON.Unmarshal(p.Reply, v); err != nil {
 		return fmt.Errorf("service: manifest of %q: %w", ns, err)
 	}
 	return nil
@@ -30,7 +31,7 @@ func (c *Client) ListServices(ctx context.Context, ns string) ([]string, error) 
 	if err != nil {
 		return nil, err
 	}
-	return sortedCopy(p.resp.Services), nil
+	return sortedCopy(p.Services), nil
 }
 
 // HasNamespace reports whether the host defines namespace ns.
@@ -39,16 +40,9 @@ func (c *Client) HasNamespace(ctx context.Context, ns string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return p.resp.OK, nil
+	return p.OK, nil
 }
 
-func (c *Client) request(ctx context.Context, typ, ns string) (*pendingCall, error) {
-	p, err := c.roundTrip(ctx, ns, &wire.Request{Type: typ, Namespace: ns}, nil)
-	if err != nil {
-		return nil, err
-	}
-	if p.resp.Error != "" {
-		return nil, remoteError(ns, "", &p.resp)
-	}
-	return p, nil
+func (c *Client) request(ctx context.Context, typ, ns string) (*engine.Reply, error) {
+	return c.call(ctx, ns, ns, "", &wire.Request{Type: typ, Namespace: ns}, nil)
 }

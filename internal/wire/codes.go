@@ -38,14 +38,11 @@ const (
 // DefaultMaxFrame is the default frame size limit, 64 MiB.
 const DefaultMaxFrame = 64 << 20
 
-// Error is a failure that travels in a response: a code from the table of
-// PROTOCOL.md section 4 and a message.
-type Error struct {
-	Code    string
-	Message string
-}
+// Features is what this implementation lists in its hello, either end.
+var Features = []string{FeatureCancel, FeatureTimeout, FeatureCodes, FeatureBlobs}
 
-func (e *Error) Error() string { return e.Message }
+// MinBlob is the size from which a []byte argument or result travels as a
+// blob when the peer accepts them: below it, base64 in the frame costs
+// less than the blob's bookkeeping.
+const MinBlob = 512
 
-// Errorf is shorthand for an *Error.
-func Errorf(code, msg string) *Error { return &Error{Code: code, Message: msg} }

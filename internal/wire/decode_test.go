@@ -2,7 +2,9 @@ package wire
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -440,8 +442,24 @@ func TestHelloHas(t *testing.T) {
 }
 
 func TestError(t *testing.T) {
-	err := Errorf(CodeBadArguments, "bad")
-	if err.Error() != "bad" || err.Code != CodeBadArguments {
-		t.Errorf("%+v", err)
+	err := &Error{Code: CodeBadArguments, Namespace: "calc", Name: "add", Message: "calc.add: bad arguments: takes 2"}
+	if got, want := err.Error(), "service calc.add: bad arguments: takes 2"; got != want {
+		t.Errorf("Error() = %q, want %q (the call named once)", got, want)
+	}
+	err.Message = "division by zero"
+	if got, want := err.Error(), "service calc.add: division by zero"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	for _, c := range codes {
+		e := &Error{Code: c.code}
+		if !errors.Is(e, c.err) || Sentinel(c.code) != c.err || CodeOf(c.err) != c.code {
+			t.Errorf("code %s and its sentinel do not match both ways", c.code)
+		}
+	}
+	if !errors.Is(&Error{Code: CodeCanceled}, context.Canceled) || !errors.Is(&Error{Code: CodeDeadlineExceeded}, context.DeadlineExceeded) {
+		t.Errorf("canceled and deadline_exceeded must match the context errors")
+	}
+	if errors.Is(&Error{}, ErrServiceError) || CodeOf(errors.New("x")) != CodeServiceError {
+		t.Errorf("an uncoded error is generic remote; an unknown Go error is a service_error")
 	}
 }

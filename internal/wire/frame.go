@@ -52,3 +52,21 @@ func (h *Hello) Has(f string) bool {
 	}
 	return false
 }
+
+// MaxFrameWith returns the frame limit for frames sent to a peer whose
+// hello is h (nil before it said one): the smaller of own and the peer's.
+func (h *Hello) MaxFrameWith(own int) int {
+	if h != nil && h.MaxFrame > 0 && h.MaxFrame < int64(own) {
+		return int(h.MaxFrame)
+	}
+	return own
+}
+
+// BlobThreshold is the MinBlob to use with a peer whose hello is h: -1
+// (no blobs) unless it listed the feature.
+func (h *Hello) BlobThreshold() int {
+	if h.Has(FeatureBlobs) {
+		return MinBlob
+	}
+	return -1
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 )
 
 // ErrTruncated reports a stream that ended inside a frame.
@@ -61,8 +60,9 @@ type Framer struct {
 	err  error
 	last int64 // size of the last frame returned by Next, for ReadBlobs
 
-	wk       *waker // set by Wakeable
-	wakeable bool   // inside NextWakeable
+	wk  *waker   // set by Wakeable
+	cur partial  // Next's progress through an object
+	bl  blobRead // ReadBlobs' progress through a frame's blobs
 
 	// Skipped counts bytes that could not start an object and were skipped.
 	Skipped int64
@@ -89,36 +89,58 @@ func (f *Framer) Max() int { return f.max }
 // Next returns the next object. At the clean end of the stream it returns
 // io.EOF; a stream that ends inside an object returns an error wrapping
 // ErrTruncated; read errors are returned as they are.
+//
+// On a Wakeable Framer, Wake makes Next return ErrWoken wherever it waits,
+// between objects or inside one: what it had read is kept, and the next
+// call goes on where this one stopped, so the stream stays in step.
 func (f *Framer) Next() (Frame, error) {
-	if err := f.seekObject(); err != nil {
-		return Frame{}, err
-	}
-	var s objectScan
-	pos := f.r0
-	var fr Frame
-	for {
-		if end, done := s.scan(f.buf[pos:f.w0]); done {
-			pos += end
-			break
-		}
-		pos = f.w0
-		if !fr.TooLarge && int64(pos-f.r0) > int64(f.max) {
-			fr.TooLarge = true
-			fr.Head = head(f.buf[f.r0:pos])
-		}
-		if fr.TooLarge {
-			fr.Size += int64(pos - f.r0)
-			f.r0, f.w0, pos = 0, 0, 0
-		}
-		base := f.r0
-		if err := f.fill(); err != nil {
-			if err == io.EOF {
-				err = fmt.Errorf("%w (%d bytes read)", ErrTruncated, fr.Size+int64(f.w0-f.r0))
-			}
+	c := &f.cur
+	if !c.active {
+		if err := f.seekObject(); err != nil {
 			return Frame{}, err
 		}
-		pos -= base - f.r0
+		*c = partial{active: true}
 	}
+	for {
+		if end, done := c.scan.scan(f.buf[f.r0+c.pos : f.w0]); done {
+			c.pos += end
+			break
+		}
+		c.pos = f.w0 - f.r0
+		if !c.fr.TooLarge && int64(c.pos) > int64(f.max) {
+			c.fr.TooLarge = true
+			c.fr.Head = head(f.buf[f.r0:f.w0])
+		}
+		if c.fr.TooLarge {
+			c.fr.Size += int64(c.pos)
+			f.r0, f.w0, c.pos = 0, 0, 0
+		}
+		if err := f.fill(); err != nil {
+			if err == ErrWoken {
+				return Frame{}, err // c keeps the object's progress
+			}
+			if err == io.EOF {
+				err = fmt.Errorf("%w (%d bytes read)", ErrTruncated, c.fr.Size+int64(f.w0-f.r0))
+			}
+			*c = partial{}
+			return Frame{}, err
+		}
+	}
+	fr, pos := c.fr, f.r0+c.pos
+	*c = partial{}
+	return f.finishFrame(fr, pos), nil
+}
+
+// partial is the progress of Next through an object, kept across ErrWoken.
+type partial struct {
+	active bool
+	scan   objectScan
+	pos    int // scanned bytes, from r0
+	fr     Frame
+}
+
+// finishFrame completes fr, whose object ends at pos in the buffer.
+func (f *Framer) finishFrame(fr Frame, pos int) Frame {
 	fr.Size += int64(pos - f.r0)
 	if !fr.TooLarge && fr.Size > int64(f.max) {
 		fr.TooLarge = true
@@ -129,7 +151,7 @@ func (f *Framer) Next() (Frame, error) {
 	}
 	f.r0 = pos
 	f.last = fr.Size
-	return fr, nil
+	return fr
 }
 
 // head copies the first headSize bytes of b.
@@ -155,7 +177,7 @@ func (f *Framer) seekObject() error {
 			}
 		}
 		f.r0, f.w0 = 0, 0
-		if err := f.fillStart(); err != nil {
+		if err := f.fill(); err != nil {
 			return err
 		}
 	}
@@ -193,14 +215,18 @@ func (f *Framer) fill() error {
 // returns an error. An error is sticky: once the reader has returned one,
 // read returns it without reading again. A reader that returns neither bytes
 // nor an error maxRetries times in a row fails with io.ErrNoProgress.
+// ErrWoken (see Wake) is not sticky.
 func (f *Framer) read(p []byte) (int, error) {
 	if f.err != nil {
 		return 0, f.err
 	}
 	for tries := 0; tries < maxRetries; tries++ {
-		n, err := f.r.Read(p)
-		if err != nil && f.wakeable && n == 0 && errors.Is(err, os.ErrDeadlineExceeded) {
-			return 0, err // Wake's deadline at a frame boundary: not the end of the stream
+		n, err := f.readOnce(p)
+		if err == ErrWoken {
+			if n > 0 {
+				return n, nil
+			}
+			return 0, err
 		}
 		if err != nil {
 			f.err = err
@@ -240,15 +266,57 @@ func (f *Framer) Buffered() int { return f.w0 - f.r0 }
 // error wrapping ErrBlobsTooLarge: a peer's lengths never make it allocate
 // more than the limit. A negative length is an error wrapping
 // ErrBadBlobLength, before anything is consumed.
+//
+// Like Next, on a Wakeable Framer it returns ErrWoken when woken, keeping
+// its progress: the caller calls it again with the same arguments.
 func (f *Framer) ReadBlobs(lengths []int64, keep bool) ([][]byte, error) {
 	if len(lengths) == 0 {
 		return nil, nil
 	}
+	b := &f.bl
+	if !b.active {
+		over, err := f.overLimit(lengths)
+		if err != nil {
+			return nil, err
+		}
+		*b = blobRead{active: true, keep: keep && !over, over: over && keep, left: lengths[0]}
+		if b.keep {
+			b.out = make([][]byte, len(lengths))
+		}
+	}
+	if err := f.readBlobs(lengths); err != nil {
+		if err != ErrWoken {
+			*b = blobRead{}
+		}
+		return nil, err
+	}
+	out, over := b.out, b.over
+	*b = blobRead{}
+	if over {
+		return nil, fmt.Errorf("%w: %d bytes allowed", ErrBlobsTooLarge, f.max)
+	}
+	return out, nil
+}
+
+// blobRead is the progress of ReadBlobs, kept across ErrWoken.
+type blobRead struct {
+	active  bool
+	keep    bool  // the blobs are kept
+	over    bool  // kept blobs were asked for, over the limit: drop, then fail
+	newline bool  // the frame's newline is consumed
+	i       int   // the blob being read
+	left    int64 // its bytes still to read
+	out     [][]byte
+}
+
+// overLimit checks lengths and reports whether they exceed the frame limit
+// with the frame last returned by Next.
+func (f *Framer) overLimit(lengths []int64) (bool, error) {
 	total := f.last
 	over := false
 	for _, n := range lengths {
 		if n < 0 {
-			return nil, fmt.Errorf("%w: %d", ErrBadBlobLength, n)
+			return false, fmt.Errorf("%w: %d", ErrBadBlobLength, n)
 		}
 		if n > int64(f.max)-total {
 			over = true
@@ -256,30 +324,38 @@ func (f *Framer) ReadBlobs(lengths []int64, keep bool) ([][]byte, error) {
 			total += n
 		}
 	}
-	if over && keep {
-		if _, err := f.ReadBlobs(lengths, false); err != nil {
-			return nil, err
+	return over, nil
+}
+
+// readBlobs goes on with f.bl.
+func (f *Framer) readBlobs(lengths []int64) error {
+	b := &f.bl
+	if !b.newline {
+		if err := f.skipNewline(); err != nil {
+			return err
 		}
-		return nil, fmt.Errorf("%w: %d bytes allowed", ErrBlobsTooLarge, f.max)
+		b.newline = true
 	}
-	if err := f.skipNewline(); err != nil {
-		return nil, err
-	}
-	var out [][]byte
-	if keep {
-		out = make([][]byte, len(lengths))
-	}
-	for i, n := range lengths {
+	for b.i < len(lengths) {
 		var dst []byte
-		if keep {
-			dst = make([]byte, n)
-			out[i] = dst
+		if b.keep {
+			if b.out[b.i] == nil {
+				b.out[b.i] = make([]byte, lengths[b.i])
+			}
+			dst = b.out[b.i]
 		}
-		if err := f.readRaw(dst, n); err != nil {
-			return nil, fmt.Errorf("reading blob %d of %d bytes: %w", i, n, err)
+		if err := f.readRaw(dst, &b.left); err != nil {
+			if err == ErrWoken {
+				return err
+			}
+			return fmt.Errorf("reading blob %d of %d bytes: %w", b.i, lengths[b.i], err)
+		}
+		b.i++
+		if b.i < len(lengths) {
+			b.left = lengths[b.i]
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func (f *Framer) skipNewline() error {
@@ -294,9 +370,11 @@ func (f *Framer) skipNewline() error {
 	return nil
 }
 
-// readRaw consumes n bytes, copying them to dst when dst is not nil.
-func (f *Framer) readRaw(dst []byte, n int64) error {
-	for n > 0 {
+// readRaw consumes *left bytes, copying them to the end of dst when dst is
+// not nil, and counts them down in *left as it goes.
+func (f *Framer) readRaw(dst []byte, left *int64) error {
+	for *left > 0 {
+		n := *left
 		if f.r0 == f.w0 {
 			if dst != nil && int64(len(dst)) >= int64(len(f.buf)) {
 				// Large blob: read straight into its destination.
@@ -304,7 +382,7 @@ func (f *Framer) readRaw(dst []byte, n int64) error {
 				if err != nil {
 					return noEOF(err)
 				}
-				n -= int64(m)
+				*left -= int64(m)
 				continue
 			}
 			f.r0, f.w0 = 0, 0
@@ -320,7 +398,7 @@ func (f *Framer) readRaw(dst []byte, n int64) error {
 			copy(dst[len(dst)-int(n):], f.buf[f.r0:f.r0+int(k)])
 		}
 		f.r0 += int(k)
-		n -= k
+		*left -= k
 	}
 	return nil
 }

@@ -7,23 +7,25 @@ import (
 	"time"
 )
 
-// ErrWoken is returned by NextWakeable when Wake ended its wait for a
-// frame to start.
-var ErrWoken = errors.New("woken while waiting for a frame")
+// ErrWoken is returned by Next and ReadBlobs when Wake ended their wait.
+// It is not an error of the stream: the Framer keeps what it had read, and
+// the next call goes on where the woken one stopped.
+var ErrWoken = errors.New("woken while waiting for input")
 
-// waker interrupts a read for the start of a frame through the reader's
-// read deadline. It never interrupts a read inside a frame, so the stream
-// stays in step.
+// waker interrupts a read in progress through the reader's read deadline.
 type waker struct {
 	dl      interface{ SetReadDeadline(time.Time) error }
 	mu      sync.Mutex
-	waiting bool // a read for the start of a frame is in progress
+	waiting bool // a read is in progress
 	armed   bool // Wake set the deadline to interrupt it
-	pending bool // Wake came while no such read was in progress
+	pending bool // Wake came while no read was in progress
 }
 
-// Wakeable reports whether NextWakeable can be woken: the reader has a
-// working read deadline (pipes, FIFOs, sockets, net.Pipe).
+// Wakeable makes the Framer's reads interruptible by Wake and reports
+// whether it could: the reader needs a working read deadline (pipes,
+// FIFOs, sockets, net.Pipe). It is then safe to stop reading at any point
+// (a caller whose context ended) and to go on later, from any goroutine,
+// one at a time.
 func (f *Framer) Wakeable() bool {
 	if f.wk != nil {
 		return true
@@ -36,21 +38,9 @@ func (f *Framer) Wakeable() bool {
 	return true
 }
 
-// NextWakeable is Next for a Framer that is Wakeable: when Wake is called
-// while it waits for a frame to start (or before, since the last frame), it
-// returns ErrWoken, and the next call goes on where it stopped. Inside a
-// frame it is not interrupted.
-func (f *Framer) NextWakeable() (Frame, error) {
-	if !f.Wakeable() {
-		return f.Next()
-	}
-	f.wakeable = true
-	defer func() { f.wakeable = false }()
-	return f.Next()
-}
-
-// Wake ends the wait of a NextWakeable in progress, or of the next one,
-// with ErrWoken. It may be called from any goroutine.
+// Wake ends the wait of a Next or ReadBlobs in progress, or of the next
+// one, with ErrWoken. It may be called from any goroutine; it does nothing
+// unless the Framer is Wakeable.
 func (f *Framer) Wake() {
 	w := f.wk
 	if w == nil {
@@ -68,21 +58,21 @@ func (f *Framer) Wake() {
 	}
 }
 
-// fillStart is fill for a read at a frame boundary, which Wake may end.
-func (f *Framer) fillStart() error {
+// readOnce is one Read of the underlying reader, which Wake may end.
+func (f *Framer) readOnce(p []byte) (int, error) {
 	w := f.wk
-	if !f.wakeable || w == nil {
-		return f.fill()
+	if w == nil {
+		return f.r.Read(p)
 	}
 	w.mu.Lock()
 	if w.pending {
 		w.pending = false
 		w.mu.Unlock()
-		return ErrWoken
+		return 0, ErrWoken
 	}
 	w.waiting = true
 	w.mu.Unlock()
-	err := f.fill()
+	n, err := f.r.Read(p)
 	w.mu.Lock()
 	w.waiting = false
 	if w.armed {
@@ -93,5 +83,5 @@ func (f *Framer) fillStart() error {
 		}
 	}
 	w.mu.Unlock()
-	return err
+	return n, err
 }

@@ -264,8 +264,8 @@ func utf8Steps() []step {
 			send: frame(call("calc", "concat", "[\"-\",\"a\xffb\xed\xa0\x80\",\"x\xc0\xa2y\"]")),
 			want: served(`["a\ufffdb\ufffd\ufffd\ufffd-x\ufffd\ufffdy"]`)},
 		{kind: "utf8", what: "a lone surrogate escape", send: frame(call("calc", "concat", `["-","\ud800x"]`)), want: served(`["\ufffdx"]`)},
-		{kind: "utf8", what: "in the namespace", send: frame(call("fa\xffults", "add", "[1,2]")), want: answered("unknown_namespace", "undefined namespace")},
-		{kind: "utf8", what: "in the service name", send: frame(call("faults", "ad\xc0d", "[1,2]")), want: answered("unknown_service", "undefined service")},
+		{kind: "utf8", what: "in the namespace", send: frame(call("fa\xffults", "add", "[1,2]")), want: answered("unknown_namespace", "unknown namespace")},
+		{kind: "utf8", what: "in the service name", send: frame(call("faults", "ad\xc0d", "[1,2]")), want: answered("unknown_service", "ad\ufffdd: unknown service")},
 		{kind: "utf8", what: "in the type", send: frame(`{"sequence":%d,"type":"call` + "\xff" + `","namespace":"faults","name":"add","args":[1,2]}`),
 			want: answered("bad_request", "unknown request type")},
 		{kind: "utf8", what: "in an unknown member's name: ignored", send: frame(`{"sequence":%d,"type":"call","namespace":"faults","name":"add","args":[2,3],"` + "\xff\xfe" + `":1}`),
@@ -421,7 +421,7 @@ func badJSONSteps() []step {
 }
 
 func badArgsSteps() []step {
-	ba := func(msg string) outcome { return answered("bad_arguments", "bad arguments for faults.add: "+msg) }
+	ba := func(msg string) outcome { return answered("bad_arguments", "faults.add: bad arguments: "+msg) }
 	return []step{
 		{kind: "bad-args", what: "too few", send: frame(call("faults", "add", "[1]")), want: ba("takes 2 arguments, got 1")},
 		{kind: "bad-args", what: "too many", send: frame(call("faults", "add", "[1,2,3]")), want: ba("takes 2 arguments, got 3")},

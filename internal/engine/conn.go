@@ -1,0 +1,230 @@
+package engine
+
+import (
+	"context"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hostcall/hostcall/internal/wire"
+	"github.com/hostcall/hostcall/registry"
+)
+
+// Defaults of Config.
+const (
+	DefaultMaxInFlight  = 1024
+	DefaultDrainTimeout = 5 * time.Second
+)
+
+// Config configures a Conn. The zero value of a field means its default.
+type Config struct {
+	// Registry is served to the peer by Serve. Without one, the peer's
+	// requests are refused with bad_request.
+	Registry *registry.Registry
+	// MaxFrame is the largest frame, blobs included, the connection
+	// accepts or sends (default wire.DefaultMaxFrame).
+	MaxFrame int
+	// MaxInFlight bounds the peer's calls that run at once (default
+	// DefaultMaxInFlight); as many more wait in a queue, then reading
+	// stops: backpressure.
+	MaxInFlight int
+	// DrainTimeout bounds how long Serve waits for running services once
+	// the connection has ended (default DefaultDrainTimeout).
+	DrainTimeout time.Duration
+	// Hello makes the connection say hello (protocol 2) as it starts,
+	// without waiting for the answer: what the end that was started does.
+	Hello bool
+	// Logf reports what the peer cannot be told: recovered panics, frames
+	// dropped for want of a sequence. Nil logs nothing.
+	Logf func(format string, a ...any)
+}
+
+func (cfg Config) withDefaults() Config {
+	if cfg.MaxFrame <= 0 {
+		cfg.MaxFrame = wire.DefaultMaxFrame
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = DefaultDrainTimeout
+	}
+	return cfg
+}
+
+// Conn is one connection. Its methods are safe for concurrent use.
+type Conn struct {
+	cfg Config
+	r   io.Reader
+	w   io.Writer
+	fr  *wire.Framer
+	wr  *wire.Writer
+
+	// ctx is the parent of the contexts of the calls this end serves; it
+	// is canceled, with a cause, when the connection ends.
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+
+	seq atomic.Uint64 // the last sequence of a call this end made
+
+	peer      atomic.Pointer[wire.Hello] // the peer's hello; nil before it, or protocol 1
+	helloDone chan struct{}              // closed once our hello is answered or abandoned
+	helloOnce sync.Once
+
+	// Reading (see read.go).
+	token   chan struct{}  // the read token while nobody reads; nil when callers never read
+	readers sync.WaitGroup // goroutines reading on their own
+	resume  func() error   // finishes a frame whose blobs a woken reader left
+
+	// Serving (see serve.go).
+	calls     sync.WaitGroup // the served calls' goroutines
+	room      chan struct{}  // signaled when a served call leaves the in-flight set
+	readDone  chan error     // the error that ended Serve's last reader
+	readEnded atomic.Bool    // Serve's reading is over
+
+	dead chan struct{} // closed by fail
+
+	mu       sync.Mutex
+	err      error                   // terminal, set by fail: matches ErrClosed
+	pending  map[uint64]*pendingCall // calls this end made, by sequence
+	inflight map[uint64]*call        // served calls running and queued, by sequence
+	queue    []*call                 // served calls waiting for a slot, in order
+	running  int                     // served calls holding a slot
+
+	closeOnce sync.Once
+}
+
+// New returns a connection reading the peer's frames from r and writing
+// its own to w. A connection with a Registry serves it once Serve is
+// called; without one, its callers read the responses themselves when r
+// can be woken (pipes, FIFOs, sockets), else a goroutine reads.
+func New(r io.Reader, w io.Writer, cfg Config) *Conn {
+	cfg = cfg.withDefaults()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	c := &Conn{
+		cfg:       cfg,
+		r:         r,
+		w:         w,
+		fr:        wire.NewFramer(r, cfg.MaxFrame),
+		wr:        wire.NewWriter(w, 0),
+		ctx:       ctx,
+		cancel:    cancel,
+		helloDone: make(chan struct{}),
+		room:      make(chan struct{}, 1),
+		readDone:  make(chan error, 1),
+		dead:      make(chan struct{}),
+		pending:   make(map[uint64]*pendingCall),
+		inflight:  make(map[uint64]*call),
+	}
+	if cfg.Registry == nil {
+		c.startReading()
+	}
+	if cfg.Hello {
+		c.sayHello()
+	} else {
+		close(c.helloDone)
+	}
+	return c
+}
+
+// NewFailed returns a connection on which every call fails with err.
+func NewFailed(err error) *Conn {
+	c := &Conn{
+		err:       err,
+		helloDone: make(chan struct{}),
+		dead:      make(chan struct{}),
+		pending:   make(map[uint64]*pendingCall),
+		inflight:  make(map[uint64]*call),
+	}
+	close(c.helloDone)
+	close(c.dead)
+	c.closeOnce.Do(func() {})
+	return c
+}
+
+// Err returns the error that ended the connection, nil while it lasts.
+func (c *Conn) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// Done is closed when the connection has ended.
+func (c *Conn) Done() <-chan struct{} { return c.dead }
+
+// HelloAnswered is closed once this end's hello has been answered or
+// abandoned (at once when it says none).
+func (c *Conn) HelloAnswered() <-chan struct{} { return c.helloDone }
+
+// fail ends the connection with cause: every call waiting for a response
+// fails, senders waiting for room give up, and the served calls' contexts
+// are canceled. The first cause is kept.
+func (c *Conn) fail(cause error) {
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.err = ClosedError(cause)
+	pending := c.pending
+	c.pending = make(map[uint64]*pendingCall)
+	close(c.dead)
+	c.mu.Unlock()
+	c.cancel(errConnEnded)
+	for _, p := range pending {
+		p.err = c.err
+		p.finish()
+	}
+}
+
+// Close ends the connection: it fails every pending call with ErrClosed,
+// closes r and w when they are io.Closers (else interrupts them through
+// their deadlines) and returns once every goroutine it started has ended.
+// It is idempotent. A serving connection is ended by Serve instead.
+func (c *Conn) Close() error {
+	var err error
+	c.closeOnce.Do(func() {
+		c.fail(ErrClosed)
+		if cl, ok := c.w.(io.Closer); ok {
+			err = cl.Close()
+		} else {
+			wire.InterruptWrite(c.w)
+		}
+		c.wr.Close(false)
+		if cl, ok := c.r.(io.Closer); ok && any(c.r) != any(c.w) {
+			if e := cl.Close(); err == nil {
+				err = e
+			}
+		} else if !ok {
+			wire.InterruptRead(c.r)
+		}
+		c.readers.Wait()
+	})
+	return err
+}
+
+// Protocol returns the protocol version agreed with the peer: 2 once it
+// has said or answered hello as a protocol 2 peer, 1 otherwise.
+func (c *Conn) Protocol() int {
+	if c.peer.Load() != nil {
+		return 2
+	}
+	return 1
+}
+
+// PeerHas reports whether the peer's hello listed feature f.
+func (c *Conn) PeerHas(f string) bool { return c.peer.Load().Has(f) }
+
+// BlobThreshold is the size from which a []byte travels as a blob to this
+// peer, -1 when it takes none.
+func (c *Conn) BlobThreshold() int { return c.peer.Load().BlobThreshold() }
+
+// maxFrame is the limit of frames sent to the peer.
+func (c *Conn) maxFrame() int { return c.peer.Load().MaxFrameWith(c.cfg.MaxFrame) }
+
+func (c *Conn) logf(format string, a ...any) {
+	if c.cfg.Logf != nil {
+		c.cfg.Logf(format, a...)
+	}
+}

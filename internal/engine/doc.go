@@ -1,0 +1,37 @@
+// Package engine is hostcall's connection engine: one connection over a
+// reader and a writer that serves an optional registry to the peer and
+// carries calls to the peer, whichever end of the pipes it is. Package host
+// and package service are thin faces over it: the host serves its registry
+// with Conn.Serve, a plugin's service.Client calls with Conn.Call, and
+// either may do both.
+//
+// # One owner of the state
+//
+// A Conn's state (the calls this end waits on, the calls it runs, the
+// peer's hello, the terminal error) lives behind one mutex, and every
+// transition goes through one method: register and take for the calls this
+// end makes, admit and release for the calls it serves, fail for the end of
+// the connection. fail reaches everything blocked on the connection: calls
+// waiting for a response, senders waiting for room in the writer, and the
+// contexts of running services.
+//
+// # Reading
+//
+// Exactly one goroutine reads at a time. A serving connection reads in
+// Serve's loop, running small calls inline on the reader and handing
+// reading to a new goroutine when a call outlives a short budget (see
+// serve.go). A connection that only calls lets its waiting callers read for
+// themselves, one at a time, holding the read token: a caller reads until
+// its own response arrives, routing the others to their callers. When the
+// caller's context ends, Framer.Wake interrupts the read wherever it is,
+// between frames or inside one (a half-written frame, blobs announced and
+// not sent): the framer keeps what it had read, the caller returns at once,
+// and the next reader goes on from there, so the stream stays in step.
+// Readers without a read deadline get a reader goroutine instead, and
+// callers wait on channels.
+//
+// # Frames
+//
+// Frames are built and parsed by internal/wire only; the registry takes the
+// arguments' JSON and returns the results' JSON and blobs.
+package engine

@@ -1,0 +1,233 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hostcall/hostcall/internal/wire"
+)
+
+// startReading sets up the reading of a connection that does not serve:
+// its callers read when the framer can be woken, else a goroutine does.
+func (c *Conn) startReading() {
+	if c.fr.Wakeable() {
+		c.token = make(chan struct{}, 1)
+		c.token <- struct{}{}
+		return
+	}
+	c.readers.Add(1)
+	go c.readLoop()
+}
+
+// readLoop reads until the stream ends, then fails the connection.
+func (c *Conn) readLoop() {
+	defer c.readers.Done()
+	for {
+		if err := c.readOne(); err != nil {
+			c.fail(err)
+			return
+		}
+	}
+}
+
+// readOne reads and handles one frame. ErrWoken is not an error: the
+// reader looks at its context again, and the next readOne goes on where
+// this one stopped.
+func (c *Conn) readOne() error {
+	if r := c.resume; r != nil {
+		c.resume = nil
+		return r()
+	}
+	fr, err := c.fr.Next()
+	if errors.Is(err, wire.ErrWoken) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = c.handleFrame(fr)
+	return err
+}
+
+// await waits until p is done, reading frames itself while nobody else
+// does, and reports false when ctx ended first (ctx may be nil).
+func (c *Conn) await(ctx context.Context, p *pendingCall) bool {
+	var cancel <-chan struct{}
+	if ctx != nil {
+		cancel = ctx.Done()
+	}
+	for {
+		select {
+		case <-p.done:
+			return true
+		case <-cancel:
+			return false
+		case <-c.token: // nil without a token: never ready
+			woken := c.readUntil(ctx, p.done)
+			c.token <- struct{}{}
+			if !woken {
+				return true
+			}
+		}
+	}
+}
+
+// readUntil reads and routes frames until done is closed (it reports
+// false) or ctx ends (true). The caller holds the read token.
+func (c *Conn) readUntil(ctx context.Context, done <-chan struct{}) (woken bool) {
+	if ctx != nil && ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, c.fr.Wake)
+		defer stop()
+	}
+	for {
+		select {
+		case <-done:
+			return false
+		default:
+		}
+		if ctx != nil && ctx.Err() != nil {
+			return true
+		}
+		if err := c.readOne(); err != nil {
+			c.fail(err)
+			return false // fail closed done, as every pending call's
+		}
+	}
+}
+
+// readHello reads until hello is answered, unless a caller reads it first.
+func (c *Conn) readHello() {
+	defer c.readers.Done()
+	select {
+	case <-c.helloDone:
+	case <-c.token:
+		c.readUntil(nil, c.helloDone)
+		c.token <- struct{}{}
+	}
+}
+
+// handleFrame parses one frame, reads its blobs and routes it: a response
+// to the call waiting for it, a request to the registry. It returns an
+// error only when the stream can no longer be read, and handedOff when
+// another goroutine has taken over Serve's reading (see serve.go).
+func (c *Conn) handleFrame(fr wire.Frame) (handedOff bool, err error) {
+	if fr.TooLarge {
+		rec := wire.Recover(fr.Head)
+		return false, c.withBlobs(rec.Blobs, false, func([][]byte, error) bool {
+			c.refuseFrame(rec, wire.CodeTooLarge, fmt.Sprintf("%s of %d bytes is over the frame limit of %d bytes", c.incoming(), fr.Size, c.cfg.MaxFrame))
+			return false
+		})
+	}
+	var req wire.Request
+	var resp wire.Response
+	isReq, perr := c.parse(fr.Data, &req, &resp)
+	if perr != nil {
+		rec := wire.Recover(fr.Data)
+		return false, c.withBlobs(rec.Blobs, false, func([][]byte, error) bool {
+			c.refuseFrame(rec, wire.CodeBadRequest, perr.Error())
+			return false
+		})
+	}
+	if !isReq {
+		return false, c.withBlobs(resp.Blobs, true, func(blobs [][]byte, err error) bool {
+			c.deliver(&resp, blobs, err, fr.Size)
+			return false
+		})
+	}
+	err = c.withBlobs(req.Blobs, true, func(blobs [][]byte, err error) bool {
+		if err != nil {
+			c.replyError(req.Sequence, wire.CodeTooLarge, fmt.Sprintf("request %d with blobs is %d bytes, over the frame limit of %d bytes",
+				req.Sequence, wire.FrameSize(fr.Size, req.Blobs), c.cfg.MaxFrame))
+			return false
+		}
+		handedOff = c.dispatch(&req, blobs)
+		return handedOff
+	})
+	return handedOff, err
+}
+
+// parse parses a frame as a request or a response. A frame with a type is
+// a request. A frame without one is a response when it answers a call of
+// this end, or when this end serves nothing; otherwise it is a request
+// without a type, which a serving end answers with bad_request.
+func (c *Conn) parse(data []byte, req *wire.Request, resp *wire.Response) (isReq bool, err error) {
+	if c.cfg.Registry != nil {
+		if err := wire.ParseRequest(data, req); err != nil {
+			return true, err
+		}
+		if req.Type != "" || !c.isPending(req.Sequence) {
+			return true, nil
+		}
+	}
+	if err := wire.ParseResponse(data, resp); err != nil {
+		return false, err
+	}
+	if resp.Type != "" {
+		return true, wire.ParseRequest(data, req)
+	}
+	return false, nil
+}
+
+// withBlobs reads the blobs of the frame just parsed and hands them to k,
+// with ErrBlobsTooLarge when they were over the limit and dropped. When a
+// Wake interrupts the read, the rest is left to the next readOne. It
+// returns k's result as the frame's handedOff, through handleFrame.
+func (c *Conn) withBlobs(lengths []int64, keep bool, k func([][]byte, error) bool) error {
+	blobs, err := c.fr.ReadBlobs(lengths, keep)
+	switch {
+	case errors.Is(err, wire.ErrWoken):
+		c.resume = func() error { return c.withBlobs(lengths, keep, k) }
+		return nil
+	case errors.Is(err, wire.ErrBlobsTooLarge):
+		k(nil, err) // consumed and dropped: the stream is still in step
+		return nil
+	case err != nil:
+		return err
+	}
+	k(blobs, nil)
+	return nil
+}
+
+// deliver hands a response to the call waiting for it.
+func (c *Conn) deliver(resp *wire.Response, blobs [][]byte, err error, size int64) {
+	if err != nil {
+		err = fmt.Errorf("%w: response of %d bytes with its blobs is over the limit of %d bytes",
+			wire.ErrTooLarge, wire.FrameSize(size, resp.Blobs), c.cfg.MaxFrame)
+	}
+	if p := c.take(resp.Sequence); p != nil {
+		p.resp, p.blobs, p.err = *resp, blobs, err
+		p.finish()
+	}
+}
+
+// refuseFrame answers a frame that could not be used: a pending call of
+// this end with that sequence fails with the reason; otherwise, when this
+// end serves, the peer gets the code. Without a recoverable sequence the
+// frame is dropped.
+func (c *Conn) refuseFrame(rec wire.Recovered, code, msg string) {
+	if !rec.HasSequence {
+		c.logf("dropped a frame with no recoverable sequence: %s", msg)
+		return
+	}
+	if p := c.take(rec.Sequence); p != nil {
+		if code == wire.CodeTooLarge {
+			p.err = fmt.Errorf("%w: %s", wire.ErrTooLarge, msg)
+		} else {
+			p.err = fmt.Errorf("%w: %s", ErrBadReply, msg)
+		}
+		p.finish()
+		return
+	}
+	if c.cfg.Registry != nil {
+		c.replyError(rec.Sequence, code, msg)
+	}
+}
+
+// incoming names what this end mostly reads, for messages.
+func (c *Conn) incoming() string {
+	if c.cfg.Registry != nil {
+		return "request"
+	}
+	return "response"
+}

@@ -1,0 +1,217 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/hostcall/hostcall/internal/wire"
+)
+
+// inlineBudget is how long a call may run on the reader's goroutine before
+// another goroutine takes over reading: long enough for a typical small
+// service, short enough that a cancel frame or the next call waits little.
+const inlineBudget = 200 * time.Microsecond
+
+// Serve serves the connection's registry to the peer until the peer closes
+// its end, a read fails, or ctx ends, then cancels the calls still running,
+// waits for them within the drain timeout and flushes the responses
+// already queued.
+//
+// When ctx ends, Serve interrupts its pending read through the reader's
+// read deadline or, lacking one, by closing it; running calls are answered
+// unavailable.
+//
+// Serve returns nil when the peer closed the stream cleanly, ctx's error
+// when ctx ended it, and otherwise the error that ended it.
+func (c *Conn) Serve(ctx context.Context) error {
+	if c.cfg.Registry == nil {
+		panic("engine: Serve on a connection without a registry")
+	}
+	stop := context.AfterFunc(ctx, func() {
+		c.cancel(errShutdown) // running calls answer unavailable
+		interruptRead(c.r)
+	})
+	c.serveRead()
+	err := <-c.readDone
+	stop()
+	if ctx.Err() != nil {
+		err = ctx.Err() // whatever the interrupted read or write reported
+	}
+	if errors.Is(err, wire.ErrTruncated) {
+		err = fmt.Errorf("the peer's %w", err)
+	}
+	c.fail(err)
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	if derr := c.shutdown(); derr != nil {
+		err = errors.Join(err, derr)
+	}
+	return err
+}
+
+// serveRead is Serve's reader. Exactly one goroutine reads at a time:
+// Serve's own at first, then, each time a call run inline outlives
+// inlineBudget, a new one started by the timer of that call (runInline),
+// while the old one finishes its call and returns. The last reader reports
+// the error that ended the stream on readDone.
+//
+// Running small calls inline matters: handing each call to a new goroutine
+// wakes another thread of the scheduler, and between two processes on the
+// same machine that hand-off costs more than the call itself (see
+// docs/bench).
+func (c *Conn) serveRead() {
+	for {
+		fr, err := c.fr.Next()
+		if err != nil {
+			c.endReading(err)
+			return
+		}
+		handedOff, err := c.handleFrame(fr)
+		if err != nil {
+			c.endReading(err)
+			return
+		}
+		if handedOff {
+			return
+		}
+		if err := c.wr.Err(); err != nil {
+			c.endReading(fmt.Errorf("writing responses: %w", err))
+			return
+		}
+	}
+}
+
+func (c *Conn) endReading(err error) {
+	c.readEnded.Store(true)
+	c.readDone <- err
+}
+
+// runInline runs cl on the reader's goroutine and reports whether reading
+// was handed over to another goroutine meanwhile.
+func (c *Conn) runInline(cl *call) (handedOff bool) {
+	t := time.AfterFunc(inlineBudget, func() {
+		if !c.readEnded.Load() {
+			c.serveRead()
+		}
+	})
+	c.runCall(cl)
+	return !t.Stop()
+}
+
+// dispatch answers one request. Calls run concurrently (see admit); the
+// other requests are answered here, in the order they were read. It
+// reports whether another goroutine has taken over reading.
+func (c *Conn) dispatch(req *wire.Request, blobs [][]byte) (handedOff bool) {
+	reg := c.cfg.Registry
+	if reg == nil {
+		c.trySend(wire.AppendResponse(wire.GetBuf(), &wire.Response{Sequence: req.Sequence, Code: wire.CodeBadRequest,
+			Error: fmt.Sprintf("this plugin serves no requests (got %q)", req.Type)}))
+		return false
+	}
+	if req.Type != wire.TypeCall && req.Type != wire.TypeCancel && c.serving(req.Sequence) {
+		c.replyError(req.Sequence, wire.CodeBadRequest,
+			fmt.Sprintf("sequence %d is already in flight: sequences must not be reused", req.Sequence))
+		return false
+	}
+	switch req.Type {
+	case wire.TypeCall:
+		return c.admit(req, blobs)
+	case wire.TypeCancel:
+		c.cancelCall(req.Sequence)
+	case wire.TypeHasNamespace:
+		c.reply(&wire.Response{Sequence: req.Sequence, OK: reg.HasNamespace(req.Namespace)})
+	case wire.TypeGetManifest:
+		m, ok := reg.Manifest(req.Namespace)
+		if !ok {
+			c.replyUnknownNamespace(req)
+			break
+		}
+		if len(m) == 0 {
+			m = []byte("null") // protocol 1 clients need the member
+		}
+		c.reply(&wire.Response{Sequence: req.Sequence, Reply: m})
+	case wire.TypeListServices:
+		names, ok := reg.ServiceNames(req.Namespace)
+		if !ok {
+			c.replyUnknownNamespace(req)
+			break
+		}
+		c.reply(&wire.Response{Sequence: req.Sequence, Services: names})
+	case wire.TypeHello:
+		c.answerHello(req)
+	case "":
+		c.replyError(req.Sequence, wire.CodeBadRequest, fmt.Sprintf("frame %d has no type: not a request", req.Sequence))
+	default:
+		c.replyError(req.Sequence, wire.CodeBadRequest, fmt.Sprintf("unknown request type %q", req.Type))
+	}
+	return false
+}
+
+func (c *Conn) replyUnknownNamespace(req *wire.Request) {
+	c.replyError(req.Sequence, wire.CodeUnknownNamespace, fmt.Sprintf("%s: %v %q", req.Namespace, wire.ErrUnknownNamespace, req.Namespace))
+}
+
+// shutdown cancels every served call, waits for them within the drain
+// bound and flushes what they queued.
+func (c *Conn) shutdown() error {
+	c.cancel(errConnEnded)
+	c.dropQueued()
+	var err error
+	if !waitTimeout(&c.calls, c.cfg.DrainTimeout) {
+		err = fmt.Errorf("%s %w %v after the connection ended; their results are dropped",
+			c.runningServices(), ErrStillRunning, c.cfg.DrainTimeout)
+	}
+	done := make(chan struct{})
+	go func() {
+		c.wr.Close(true)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(c.cfg.DrainTimeout):
+		interruptWrite(c.w)
+		<-done
+	}
+	return err
+}
+
+// waitTimeout waits for wg, at most d. It reports whether wg finished.
+func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// interruptRead makes a blocked Read on r return: through a read deadline
+// when r has one, else by closing r.
+func interruptRead(r io.Reader) {
+	if !wire.InterruptRead(r) {
+		if c, ok := r.(io.Closer); ok {
+			c.Close()
+		}
+	}
+}
+
+// interruptWrite makes a blocked Write on w return, like interruptRead.
+func interruptWrite(w io.Writer) {
+	if !wire.InterruptWrite(w) {
+		if c, ok := w.(io.Closer); ok {
+			c.Close()
+		}
+	}
+}

@@ -1,0 +1,274 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hostcall/hostcall/internal/wire"
+	"github.com/hostcall/hostcall/registry"
+)
+
+// call is a call the peer made, from the time it is read until it has
+// answered.
+type call struct {
+	req     *wire.Request
+	blobs   [][]byte
+	name    string // "namespace.name", for messages
+	ctx     context.Context
+	cancel  context.CancelFunc
+	started bool // it holds an in-flight slot; otherwise it waits in the queue
+	queued  bool // it waited in the queue before it started
+}
+
+// admit runs a call when an in-flight slot is free, or queues it until
+// one is. The queue holds as many calls as may run, so that the reader goes
+// on reading cancel frames and the end of the stream while the slots are
+// busy; only when the queue is full too does the reader wait for room: that
+// is the backpressure.
+//
+// A call with nothing else to read behind it runs inline, on the reader's
+// own goroutine: no hand-off through the scheduler, which is most of the
+// cost of a small call (see serveRead). If it runs longer than
+// inlineBudget, another goroutine takes over reading; admit then reports
+// handedOff and this goroutine stops reading once the call is done.
+func (c *Conn) admit(req *wire.Request, blobs [][]byte) (handedOff bool) {
+	ctx, cancel := c.callContext(req.Timeout)
+	cl := &call{req: req, blobs: blobs, name: req.Namespace + "." + req.Name, ctx: ctx, cancel: cancel}
+	for {
+		c.mu.Lock()
+		if _, dup := c.inflight[req.Sequence]; dup {
+			c.mu.Unlock()
+			cancel()
+			c.replyError(req.Sequence, wire.CodeBadRequest,
+				fmt.Sprintf("sequence %d is already in flight (%s): sequences must not be reused", req.Sequence, cl.name))
+			return false
+		}
+		switch {
+		case c.running < c.cfg.MaxInFlight:
+			c.running++
+			cl.started = true
+			c.inflight[req.Sequence] = cl
+			c.calls.Add(1)
+			c.mu.Unlock()
+			if c.fr.Buffered() > 0 {
+				go c.runCall(cl) // more to read: run it beside the reader
+				return false
+			}
+			return c.runInline(cl)
+		case len(c.queue) < c.cfg.MaxInFlight:
+			cl.queued = true
+			c.queue = append(c.queue, cl)
+			c.inflight[req.Sequence] = cl
+			c.mu.Unlock()
+			return false
+		}
+		c.mu.Unlock()
+		select {
+		case <-c.room:
+		case <-c.ctx.Done():
+			cancel()
+			c.replyNotStarted(cl)
+			return false
+		}
+	}
+}
+
+// replyNotStarted answers a call that never ran: canceled, past its
+// deadline or caught by the end of the connection while it waited.
+func (c *Conn) replyNotStarted(cl *call) {
+	c.replyError(cl.req.Sequence, c.stoppedCode(cl.ctx),
+		fmt.Sprintf("call %d (%s) did not start: %v", cl.req.Sequence, cl.name, context.Cause(cl.ctx)))
+}
+
+// runningServices names some of the served calls in flight, for Serve's
+// report of calls that outlived the drain timeout.
+func (c *Conn) runningServices() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := ""
+	n := 0
+	for seq, cl := range c.inflight {
+		if n == 3 {
+			s += ", ..."
+			break
+		}
+		if n > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("%s (sequence %d)", cl.name, seq)
+		n++
+	}
+	return fmt.Sprintf("%d calls [%s]", len(c.inflight), s)
+}
+
+// forget removes cl from the calls in flight, before its response is sent:
+// a peer that has the response may reuse the sequence at once (a reused
+// sequence is served normally once its call is over).
+func (c *Conn) forget(cl *call) {
+	c.mu.Lock()
+	if c.inflight[cl.req.Sequence] == cl {
+		delete(c.inflight, cl.req.Sequence)
+	}
+	c.mu.Unlock()
+}
+
+// release frees cl's slot and hands it to the first queued call.
+func (c *Conn) release(cl *call) {
+	c.mu.Lock()
+	if c.inflight[cl.req.Sequence] == cl { // a new call may have its sequence by now
+		delete(c.inflight, cl.req.Sequence)
+	}
+	c.running--
+	var next *call
+	if len(c.queue) > 0 && c.ctx.Err() == nil {
+		next = c.queue[0]
+		c.queue = c.queue[1:]
+		c.running++
+		next.started = true
+		c.calls.Add(1)
+	}
+	c.mu.Unlock()
+	cl.cancel()
+	c.signalRoom()
+	if next != nil {
+		go c.runCall(next)
+	}
+	c.calls.Done()
+}
+
+func (c *Conn) signalRoom() {
+	select {
+	case c.room <- struct{}{}:
+	default:
+	}
+}
+
+// serving reports whether a served call with sequence seq is running or
+// queued.
+func (c *Conn) serving(seq uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.inflight[seq]
+	return ok
+}
+
+// dropQueued answers the calls still waiting for a slot when the
+// connection ends: they never ran.
+func (c *Conn) dropQueued() {
+	c.mu.Lock()
+	queued := c.queue
+	c.queue = nil
+	for _, cl := range queued {
+		delete(c.inflight, cl.req.Sequence)
+	}
+	c.mu.Unlock()
+	for _, cl := range queued {
+		cl.cancel()
+		c.replyNotStarted(cl)
+	}
+}
+
+// callContext derives a call's context from the connection's, with the
+// request's timeout when it has one: time spent queued counts.
+func (c *Conn) callContext(timeout int64) (context.Context, context.CancelFunc) {
+	if timeout != 0 {
+		return context.WithTimeout(c.ctx, time.Duration(timeout))
+	}
+	return context.WithCancel(c.ctx)
+}
+
+// cancelCall cancels served call seq. A running call answers itself,
+// usually with code canceled; a queued one is answered here and never
+// runs. A cancel for no call in flight is ignored.
+func (c *Conn) cancelCall(seq uint64) {
+	c.mu.Lock()
+	cl := c.inflight[seq]
+	queued := cl != nil && !cl.started
+	if queued {
+		delete(c.inflight, seq)
+		for i, q := range c.queue {
+			if q == cl {
+				c.queue = append(c.queue[:i], c.queue[i+1:]...)
+				break
+			}
+		}
+	}
+	c.mu.Unlock()
+	if cl == nil {
+		return
+	}
+	cl.cancel()
+	if queued {
+		c.signalRoom()
+		c.replyError(seq, wire.CodeCanceled, fmt.Sprintf("call %d (%s) canceled before it started", seq, cl.name))
+	}
+}
+
+func (c *Conn) runCall(cl *call) {
+	defer c.release(cl)
+	if cl.ctx.Err() != nil && cl.queued {
+		// Its deadline passed while it waited for a slot.
+		c.forget(cl)
+		c.replyNotStarted(cl)
+		return
+	}
+	frame, out, err := c.invoke(cl)
+	c.forget(cl)
+	if err != nil {
+		c.replyError(cl.req.Sequence, c.callCode(cl.ctx, err), err.Error())
+		return
+	}
+	c.wr.SendBlobs(c.ctx, frame, out) // an error means the connection is ending
+	wire.PutBuf(frame)
+}
+
+// invoke calls the service and returns its whole response frame and the
+// blobs that follow it.
+func (c *Conn) invoke(cl *call) ([]byte, [][]byte, error) {
+	req := cl.req
+	svc, err := c.cfg.Registry.Lookup(req.Namespace, req.Name)
+	if err != nil {
+		return nil, nil, err
+	}
+	results, out, err := svc.InvokeBlobs(cl.ctx, req.Args, cl.blobs, wire.GetBuf(), c.BlobThreshold())
+	if err != nil {
+		wire.PutBuf(results)
+		var pe *registry.PanicError
+		if errors.As(err, &pe) {
+			c.logf("%v (sequence %d)\n%s", pe, req.Sequence, pe.Stack)
+		}
+		return nil, nil, err
+	}
+	frame := wire.AppendResponse(wire.GetBuf(), &wire.Response{Sequence: req.Sequence, Blobs: blobLengths(out), Reply: results})
+	wire.PutBuf(results)
+	if size, max := wire.FrameSize(int64(len(frame)), blobLengths(out)), c.maxFrame(); size > int64(max) {
+		wire.PutBuf(frame)
+		return nil, nil, fmt.Errorf("%s: %w: result of %d bytes is over the frame limit of %d bytes",
+			cl.name, wire.ErrTooLarge, size, max)
+	}
+	return frame, out, nil
+}
+
+// callCode classifies a failed call. A service that fails after its
+// context ended is reported as canceled, past its deadline or unavailable
+// (the connection shutting down), whatever it returned.
+func (c *Conn) callCode(ctx context.Context, err error) string {
+	var se *registry.ServiceError
+	if errors.As(err, &se) && ctx.Err() != nil {
+		return c.stoppedCode(ctx)
+	}
+	return wire.CodeOf(err)
+}
+
+// stoppedCode is the code of a call stopped by the end of its context.
+func (c *Conn) stoppedCode(ctx context.Context) string {
+	switch {
+	case context.Cause(ctx) == errShutdown:
+		return wire.CodeUnavailable
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return wire.CodeDeadlineExceeded
+	}
+	return wire.CodeCanceled
+}
