@@ -45,4 +45,3 @@ var Features = []string{FeatureCancel, FeatureTimeout, FeatureCodes, FeatureBlob
 // blob when the peer accepts them: below it, base64 in the frame costs
 // less than the blob's bookkeeping.
 const MinBlob = 512
-
