@@ -32,7 +32,9 @@ var adopted = struct {
 //     os.O_RDWR). Other flag bits are ignored.
 //   - It duplicates N onto a new close-on-exec descriptor, so it does not
 //     leak into processes this one starts, and returns an *os.File for
-//     the duplicate, named by the URL.
+//     the duplicate, named by the URL. For N > 2 the duplicate is put in
+//     non-blocking mode: a pipe, FIFO or socket then honours read and
+//     write deadlines, as one opened by the file scheme does.
 //   - For N > 2 it closes N, and every later fd URL for N fails: an
 //     inherited descriptor is opened once per process.
 //   - For the standard streams (0, 1, 2) it leaves N open and inheritable,
@@ -63,6 +65,10 @@ func openFD(u *url.URL, flag int) (io.ReadWriteCloser, error) {
 		// closing the old number leaves nothing to undo.
 		_ = unix.Close(fd)
 		adopted.fds[fd] = true
+		// Ours alone now: in non-blocking mode, reads and writes go
+		// through the runtime's poller, so deadlines interrupt them and
+		// Close does not wait for a write that a peer never drains.
+		_ = unix.SetNonblock(nfd, true)
 	}
 	return os.NewFile(uintptr(nfd), u.String()), nil
 }
