@@ -107,6 +107,15 @@ var fuzzServices = []fuzzService{
 		}
 		return &fuzzErr{s}
 	}, errs: true, panics: true},
+	// Variadic, the slice spread or as one element (PROTOCOL.md section 3).
+	{name: "sum", fn: func(xs ...int) int {
+		n := 0
+		for _, x := range xs {
+			n += x
+		}
+		return n
+	}},
+	{name: "lists", fn: func(xss ...[]int) int { return len(xss) }},
 }
 
 func fuzzRegistry() *registry.Registry {
@@ -255,9 +264,35 @@ func checkAgainstEncodingJSON(t *testing.T, name string, args []byte, results []
 	case "concat":
 		var parts []string
 		if json.Unmarshal(args, &parts) != nil || len(parts) == 0 {
-			return
+			var sep string
+			var elems []json.RawMessage
+			if json.Unmarshal(args, &elems) != nil || len(elems) != 2 ||
+				json.Unmarshal(elems[0], &sep) != nil || json.Unmarshal(elems[1], &parts) != nil {
+				return
+			}
+			parts = append([]string{sep}, parts...) // the variadic slice as one element
 		}
 		want = strings.Join(parts[1:], parts[0])
+	case "sum":
+		var xs []int
+		if json.Unmarshal(args, &xs) != nil {
+			var one [][]int
+			if json.Unmarshal(args, &one) != nil || len(one) != 1 {
+				return
+			}
+			xs = one[0] // the variadic slice as one element
+		}
+		n := 0
+		for _, x := range xs {
+			n += x
+		}
+		want = n
+	case "lists":
+		var xss [][]int
+		if json.Unmarshal(args, &xss) != nil {
+			return
+		}
+		want = len(xss) // spread only: []int may be an array
 	default:
 		return
 	}

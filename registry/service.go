@@ -27,6 +27,8 @@ type Service struct {
 	hasCtx   bool
 	hasErr   bool
 	variadic bool
+	sliceArg bool    // the variadic slice may arrive as one JSON array (variadic.go)
+	nilSlice bool    // ... and as null, for none
 	params   []param // parameters after the context, the variadic one as its element
 	results  int     // results before the error
 	validate []bool  // per result: its encoding may hold unchecked raw JSON
@@ -79,6 +81,7 @@ func newService(ns, name string, fn any) (*Service, error) {
 			bytes: pt == bytesType,
 		})
 	}
+	s.prepareVariadic()
 	return s, nil
 }
 
@@ -159,9 +162,23 @@ func (s *Service) decodeArgs(ctx context.Context, args []byte, blobs [][]byte) (
 		case jsoniter.NilValue:
 		case jsoniter.ArrayValue:
 			last, inElem := len(in), false // in before the last element read
+			var asOne jsoniter.ValueType   // the variadic slice as one element: an array, or null
 			for iter.ReadArray() {
+				switch asOne {
+				case jsoniter.ArrayValue: // not the last element
+					return nil, s.notLast(n - 1)
+				case jsoniter.NilValue: // not the last element: null was an argument
+					in, asOne = append(in, reflect.Zero(s.params[n-1].typ)), jsoniter.InvalidValue
+				}
 				last = len(in)
-				if p, ok := s.paramAt(n); !ok {
+				if asOne = s.asOne(iter, n); asOne == jsoniter.ArrayValue {
+					var err error
+					if in, err = s.decodeSlice(iter, in); err != nil {
+						return nil, err
+					}
+				} else if asOne == jsoniter.NilValue {
+					iter.Skip()
+				} else if p, ok := s.paramAt(n); !ok {
 					iter.Skip()
 				} else if v, err := s.decodeArg(iter, p, n, blobs); err != nil {
 					return nil, err
@@ -228,6 +245,18 @@ func (s *Service) decodeRest(args []byte, in []reflect.Value, n int, blobs [][]b
 		return nil, 0, s.badArgs("args: %s", wire.DecodeError(iterErr))
 	}
 	for ; n < len(elems); n++ {
+		switch form, lastElem := s.asOneElem(elems[n], n), n == len(elems)-1; {
+		case form == jsoniter.ArrayValue && !lastElem:
+			return nil, 0, s.notLast(n)
+		case form == jsoniter.ArrayValue:
+			var err error
+			if in, err = s.decodeSliceElem(elems[n], in); err != nil {
+				return nil, 0, err
+			}
+			continue
+		case form == jsoniter.NilValue && lastElem:
+			continue // no variadic arguments
+		}
 		p, ok := s.paramAt(n)
 		if !ok {
 			continue

@@ -9,7 +9,9 @@
 //		pflag.Parse()
 //
 //		var add func(a, b int) (int, error)
-//		service.GetService("calc", "add", &add)
+//		if err := service.GetService("calc", "add", &add); err != nil {
+//			log.Fatal(err) // add's types cannot cross the wire; add is still nil
+//		}
 //		sum, err := add(1, 2) // 3, computed by the host
 //	}
 //
@@ -27,6 +29,29 @@
 // InitServiceClient is called. A plugin started without them is not hosted:
 // it still runs, and every call fails with ErrNotHosted. For anything else,
 // NewClient and Dial make explicit clients on any reader/writer pair.
+//
+// # Finding the host
+//
+// The host passes its URLs as arguments, "--host-file URL" once (opened
+// read-write) or twice (input, then output), after the command's path words
+// and before the user's arguments (docs/PROTOCOL.md section 1). The default
+// client takes them from one of two places:
+//
+//   - If AddHostFlags was called, from the pflag.FlagSet it was given, and
+//     only from there: parse that set before the first call, or the plugin
+//     finds no URL and is not hosted.
+//   - Otherwise, from os.Args itself: every "--host-file URL",
+//     "--host-file=URL", "--host URL" and "--host=URL", in order, up to a
+//     "--" argument. Single-dash spellings (-host-file) are not looked for;
+//     hosts do not write them.
+//
+// So pflag is not required. A plugin without flags of its own needs no flag
+// code at all. A plugin using the standard flag package must let its flag set
+// accept --host-file and --host (flag.Func with a func that ignores the
+// value will do), or Parse fails on them; and, as that package stops at the
+// first argument that is not a flag, it parses the arguments after the
+// command's path words: examples/adder/plugin-stdflag does both. HostURLs
+// returns the URLs found, Hosted whether there are any.
 //
 // # Errors
 //

@@ -3,6 +3,7 @@ package main
 
 import (
 	"fmt"
+	"log"
 
 	"github.com/spf13/pflag"
 
@@ -17,7 +18,9 @@ func main() {
 	pflag.Parse()
 
 	var add func(a, b int) (int, error)
-	service.GetService("calc", "add", &add)
+	if err := service.GetService("calc", "add", &add); err != nil {
+		log.Fatal(err) // add's types cannot cross the wire: add stays nil
+	}
 	sum, err := add(1, 2) // (3, nil), computed by the host
 	fmt.Println(sum, err)
 }
