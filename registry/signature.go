@@ -182,3 +182,44 @@ func ignoredField(f reflect.StructField) bool {
 	}
 	return t.Kind() != reflect.Struct
 }
+
+// CheckConsumer validates the type of a consumer func, the calling side of
+// a service (package service's GetService): an optional leading
+// context.Context, parameters that encode to JSON, results that decode
+// from it, and error as its last result. It is the checker services are
+// registered with, turned around: both ends of a call agree on what can
+// cross the wire. It reports whether t takes a leading context.
+func CheckConsumer(t reflect.Type) (hasCtx bool, err error) {
+	if t.Kind() != reflect.Func {
+		return false, fmt.Errorf("want a func, got %v", t)
+	}
+	if t.NumOut() == 0 || t.Out(t.NumOut()-1) != errorType {
+		return false, fmt.Errorf("%v must return error as its last result", t)
+	}
+	for i := 0; i < t.NumIn(); i++ {
+		p := t.In(i)
+		if p == contextType {
+			if i != 0 {
+				return false, fmt.Errorf("parameter %d is a context.Context: it may only be the first parameter", i)
+			}
+			hasCtx = true
+			continue
+		}
+		if t.IsVariadic() && i == t.NumIn()-1 {
+			p = p.Elem()
+		}
+		if err := checkType(p, encode); err != nil {
+			return false, fmt.Errorf("parameter %d (%v): %v", i, t.In(i), err)
+		}
+	}
+	for i := 0; i < t.NumOut()-1; i++ {
+		r := t.Out(i)
+		if r == errorType {
+			return false, fmt.Errorf("result %d is an error: it may only be the last result", i)
+		}
+		if err := checkType(r, decode); err != nil {
+			return false, fmt.Errorf("result %d (%v): %v", i, r, err)
+		}
+	}
+	return hasCtx, nil
+}

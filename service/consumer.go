@@ -8,12 +8,12 @@ import (
 	jsoniter "github.com/json-iterator/go"
 
 	"github.com/hostcall/hostcall/internal/wire"
+	"github.com/hostcall/hostcall/registry"
 )
 
 var (
-	contextType = reflect.TypeOf((*context.Context)(nil)).Elem()
-	errorType   = reflect.TypeOf((*error)(nil)).Elem()
-	bytesType   = reflect.TypeOf([]byte(nil))
+	errorType = reflect.TypeOf((*error)(nil)).Elem()
+	bytesType = reflect.TypeOf([]byte(nil))
 )
 
 // GetService fills *fnPtr with a func that calls service name of namespace
@@ -32,10 +32,12 @@ var (
 // call's timeout.
 //
 // GetService does not contact the host: an unknown service is reported by
-// the first call, as an error matching ErrUnknownService. It panics when
-// fnPtr is not a non-nil pointer to a func or the func's last result is not
-// error, and returns an error when a parameter or result type cannot cross
-// the wire (channels, funcs, complex numbers).
+// the first call, as an error matching ErrUnknownService. It returns an
+// error, and leaves *fnPtr as it was, when fnPtr is not a non-nil pointer
+// to a func, when the func does not return error last, or when a parameter
+// or result type cannot cross the wire (channels, funcs, complex numbers);
+// the error names the service and the offending type. The signature is
+// checked by the same rules as a service's (registry.CheckConsumer).
 func (c *Client) GetService(ns, name string, fnPtr any) error {
 	return bindStub(func() *Client { return c }, ns, name, fnPtr)
 }
@@ -45,15 +47,16 @@ func (c *Client) GetService(ns, name string, fnPtr any) error {
 func bindStub(client func() *Client, ns, name string, fnPtr any) error {
 	pv := reflect.ValueOf(fnPtr)
 	if pv.Kind() != reflect.Pointer || pv.IsNil() || pv.Elem().Kind() != reflect.Func {
-		panic(fmt.Sprintf("service: GetService(%q, %q): want a non-nil pointer to a func, got %T", ns, name, fnPtr))
+		return fmt.Errorf("service: GetService(%q, %q): want a non-nil pointer to a func, got %T", ns, name, fnPtr)
 	}
 	ft := pv.Elem().Type()
-	if ft.NumOut() == 0 || ft.Out(ft.NumOut()-1) != errorType {
-		panic(fmt.Sprintf("service: GetService(%q, %q): %v must return error as its last result", ns, name, ft))
-	}
-	st, err := newStub(client, ns, name, ft)
+	hasCtx, err := registry.CheckConsumer(ft)
 	if err != nil {
 		return fmt.Errorf("service: GetService(%q, %q): %w", ns, name, err)
+	}
+	st := &stub{client: client, ns: ns, name: name, what: ns + "." + name, typ: ft, hasCtx: hasCtx}
+	for i := 0; i < ft.NumOut()-1; i++ {
+		st.outs = append(st.outs, ft.Out(i))
 	}
 	pv.Elem().Set(reflect.MakeFunc(ft, st.call))
 	return nil
@@ -67,62 +70,6 @@ type stub struct {
 	typ      reflect.Type
 	hasCtx   bool
 	outs     []reflect.Type // results before the error
-}
-
-func newStub(client func() *Client, ns, name string, ft reflect.Type) (*stub, error) {
-	st := &stub{client: client, ns: ns, name: name, what: ns + "." + name, typ: ft}
-	for i := 0; i < ft.NumIn(); i++ {
-		p := ft.In(i)
-		if p == contextType {
-			if i != 0 {
-				return nil, fmt.Errorf("parameter %d is a context.Context: it may only be the first parameter", i)
-			}
-			st.hasCtx = true
-			continue
-		}
-		if err := checkWireType(p); err != nil {
-			return nil, fmt.Errorf("parameter %d (%v): %w", i, p, err)
-		}
-	}
-	for i := 0; i < ft.NumOut()-1; i++ {
-		r := ft.Out(i)
-		if err := checkWireType(r); err != nil {
-			return nil, fmt.Errorf("result %d (%v): %w", i, r, err)
-		}
-		st.outs = append(st.outs, r)
-	}
-	return st, nil
-}
-
-// checkWireType refuses the kinds that never cross the wire.
-func checkWireType(t reflect.Type) error {
-	seen := map[reflect.Type]bool{}
-	var walk func(t reflect.Type) error
-	walk = func(t reflect.Type) error {
-		if seen[t] {
-			return nil
-		}
-		seen[t] = true
-		switch t.Kind() {
-		case reflect.Chan, reflect.Func, reflect.UnsafePointer, reflect.Complex64, reflect.Complex128:
-			return fmt.Errorf("%v cannot cross the wire", t)
-		case reflect.Pointer, reflect.Slice, reflect.Array:
-			return walk(t.Elem())
-		case reflect.Map:
-			return walk(t.Elem())
-		case reflect.Struct:
-			for i := 0; i < t.NumField(); i++ {
-				f := t.Field(i)
-				if (f.IsExported() || f.Anonymous) && f.Tag.Get("json") != "-" {
-					if err := walk(f.Type); err != nil {
-						return err
-					}
-				}
-			}
-		}
-		return nil
-	}
-	return walk(t)
 }
 
 // call is the body of the consumer func.
