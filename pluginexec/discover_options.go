@@ -13,9 +13,10 @@ const DefaultInfoTimeout = 10 * time.Second
 
 // DiscoverOption configures NewPlugin and DiscoverPlugins. Every ExecOption
 // is a DiscoverOption: of those, the executor (WithExecutor), environment
-// (WithEnv), stderr writer (WithStderr), grace period (WithGracePeriod) and
-// checksum (WithChecksum) apply to info runs; the others only matter to Exec. Several ExecOptions
-// can be passed as one with WithExecOptions.
+// (WithEnv), stderr writer (WithStderr), grace period (WithGracePeriod),
+// checksum (WithChecksum) and credential (WithCredential) apply to info
+// runs; the others only matter to Exec. Several ExecOptions can be passed
+// as one with WithExecOptions.
 type DiscoverOption interface {
 	applyDiscover(*discoverConfig)
 }
