@@ -2,6 +2,7 @@ package pluginexec
 
 import (
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"runtime"
 	"time"
@@ -27,6 +28,7 @@ type discoverConfig struct {
 	handler     func(path string, err error) error
 	parallelism int
 	infoTimeout time.Duration
+	logger      *slog.Logger // nil: no log
 }
 
 // discoverOption is a DiscoverOption that is not also an ExecOption.
@@ -100,4 +102,16 @@ func WithDiscoverParallelism(n int) DiscoverOption {
 // that overruns it is stopped like a cancelled one.
 func WithInfoTimeout(d time.Duration) DiscoverOption {
 	return discoverOption(func(c *discoverConfig) { c.infoTimeout = d })
+}
+
+// WithDiscoverLogger makes DiscoverPlugins log, at level Debug on l, each
+// file it leaves out and why: a file that is not an executable regular
+// file, a candidate whose info run failed or whose manifest was refused,
+// a directory it cannot read (the last two when the discover handler
+// skips them). Each record has the message "pluginexec: skipped" and the
+// attributes path and reason. Files that match no glob (WithGlob) are not
+// logged. By default nothing is logged; WithDiscoverHandler sees the
+// failures either way.
+func WithDiscoverLogger(l *slog.Logger) DiscoverOption {
+	return discoverOption(func(c *discoverConfig) { c.logger = l })
 }
