@@ -29,7 +29,9 @@ const drainDelay = 2 * time.Second
 // left of its group (processes it started and did not wait for) gets
 // SIGTERM, then SIGKILL if any remains after p.GracePeriod: the run ends
 // with the group, and its error is the process's own (nil for exit status
-// 0), even when a descendant held its stdout or stderr. A descendant that
+// 0), even when a descendant held its stdout or stderr (on Linux the group
+// is ended before the pipes are drained; elsewhere once they are, which
+// such a descendant delays by up to two seconds). A descendant that
 // left the group (setsid) is not ended; its hold on the output pipes is
 // cut after a short delay. On Linux the child also gets SIGKILL when the
 // host dies (the parent-death signal); with p.Credential set it runs as
