@@ -27,7 +27,7 @@ func (cs *checksum) sealed(p *Process, bin *os.File) (func(), error) {
 		mem.Close()
 		return nil, fmt.Errorf("checksum: sealing the copy of %s: %w", p.Path, err)
 	}
-	if err := mem.Chmod(0o500); err != nil {
+	if err := mem.Chmod(memfdMode(p)); err != nil {
 		mem.Close()
 		return nil, fmt.Errorf("checksum: %w", err)
 	}
@@ -35,4 +35,15 @@ func (cs *checksum) sealed(p *Process, bin *os.File) (func(), error) {
 	p.ExtraFiles = append(p.ExtraFiles, mem)
 	p.Path = "/proc/self/fd/" + strconv.Itoa(child)
 	return func() { mem.Close() }, nil
+}
+
+// memfdMode is the mode of the checked copy: executable by the host's user
+// only, or by every user when the plugin runs as another one. The copy is
+// sealed, and other processes can reach it only through the host's
+// descriptor table, which is theirs to see only if they may trace the host.
+func memfdMode(p *Process) os.FileMode {
+	if p.Credential != nil {
+		return 0o555
+	}
+	return 0o500
 }

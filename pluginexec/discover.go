@@ -2,6 +2,7 @@ package pluginexec
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -65,7 +66,11 @@ func (d *discovery) visit(path string, e fs.DirEntry, err error) error {
 	if d.ctx.Err() != nil {
 		return filepath.SkipAll
 	}
-	if e.IsDir() || !d.matches(e.Name()) || !executable(path, e) {
+	if e.IsDir() || !d.matches(e.Name()) {
+		return nil
+	}
+	if !executable(path, e) {
+		d.skipped(path, errNotExecutable)
 		return nil
 	}
 	if !d.acquire() {
@@ -148,6 +153,18 @@ func (d *discovery) fail(path string, err error) {
 	if herr := d.cfg.handler(path, err); herr != nil {
 		d.err = herr
 		d.cancel()
+		return
+	}
+	d.skipped(path, err)
+}
+
+// errNotExecutable is why a file that is not a candidate is left out.
+var errNotExecutable = errors.New("not an executable regular file")
+
+// skipped logs that path was left out, and why, if there is a logger.
+func (d *discovery) skipped(path string, reason error) {
+	if l := d.cfg.logger; l != nil {
+		l.Debug("pluginexec: skipped", "path", path, "reason", reason)
 	}
 }
 

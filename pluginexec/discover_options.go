@@ -2,6 +2,7 @@ package pluginexec
 
 import (
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"runtime"
 	"time"
@@ -13,9 +14,10 @@ const DefaultInfoTimeout = 10 * time.Second
 
 // DiscoverOption configures NewPlugin and DiscoverPlugins. Every ExecOption
 // is a DiscoverOption: of those, the executor (WithExecutor), environment
-// (WithEnv), stderr writer (WithStderr), grace period (WithGracePeriod) and
-// checksum (WithChecksum) apply to info runs; the others only matter to Exec. Several ExecOptions
-// can be passed as one with WithExecOptions.
+// (WithEnv), stderr writer (WithStderr), grace period (WithGracePeriod),
+// checksum (WithChecksum) and credential (WithCredential) apply to info
+// runs; the others only matter to Exec. Several ExecOptions can be passed
+// as one with WithExecOptions.
 type DiscoverOption interface {
 	applyDiscover(*discoverConfig)
 }
@@ -26,6 +28,7 @@ type discoverConfig struct {
 	handler     func(path string, err error) error
 	parallelism int
 	infoTimeout time.Duration
+	logger      *slog.Logger // nil: no log
 }
 
 // discoverOption is a DiscoverOption that is not also an ExecOption.
@@ -99,4 +102,16 @@ func WithDiscoverParallelism(n int) DiscoverOption {
 // that overruns it is stopped like a cancelled one.
 func WithInfoTimeout(d time.Duration) DiscoverOption {
 	return discoverOption(func(c *discoverConfig) { c.infoTimeout = d })
+}
+
+// WithDiscoverLogger makes DiscoverPlugins log, at level Debug on l, each
+// file it leaves out and why: a file that is not an executable regular
+// file, a candidate whose info run failed or whose manifest was refused,
+// a directory it cannot read (the last two when the discover handler
+// skips them). Each record has the message "pluginexec: skipped" and the
+// attributes path and reason. Files that match no glob (WithGlob) are not
+// logged. By default nothing is logged; WithDiscoverHandler sees the
+// failures either way.
+func WithDiscoverLogger(l *slog.Logger) DiscoverOption {
+	return discoverOption(func(c *discoverConfig) { c.logger = l })
 }

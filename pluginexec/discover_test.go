@@ -3,9 +3,11 @@ package pluginexec
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -151,5 +153,61 @@ func TestDiscoverPluginsErrors(t *testing.T) {
 	}
 	if _, err := DiscoverPlugins(context.Background(), t.TempDir(), WithGlob("[")); err == nil {
 		t.Error("bad glob accepted")
+	}
+}
+
+// recordHandler is a slog.Handler that keeps the path and reason of each
+// record.
+type recordHandler struct {
+	mu      sync.Mutex
+	skipped map[string]string // path relative to root -> reason
+	root    string
+	levels  []slog.Level
+}
+
+func (h *recordHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *recordHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *recordHandler) WithGroup(string) slog.Handler            { return h }
+
+func (h *recordHandler) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var path, reason string
+	r.Attrs(func(a slog.Attr) bool {
+		switch a.Key {
+		case "path":
+			path, _ = filepath.Rel(h.root, a.Value.String())
+		case "reason":
+			reason = a.Value.String()
+		}
+		return true
+	})
+	h.skipped[r.Message+" "+path] = reason
+	h.levels = append(h.levels, r.Level)
+	return nil
+}
+
+func TestDiscoverLogger(t *testing.T) {
+	noLeftovers(t)
+	root := pluginTree(t, false)
+	writeScript(t, root, "bad", envInfo+"=badjson")
+	h := &recordHandler{skipped: map[string]string{}, root: root}
+	plugins, err := DiscoverPlugins(testContext(t), root, WithStderr(testWriter{t}), WithDiscoverLogger(slog.New(h)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plugins) != 3 {
+		t.Errorf("found %v, want the three good ones", pluginPaths(plugins))
+	}
+	const msg = "pluginexec: skipped "
+	if len(h.skipped) != 3 || h.skipped[msg+"notexec"] != "not an executable regular file" ||
+		h.skipped[msg+"data.txt"] != "not an executable regular file" ||
+		!strings.Contains(h.skipped[msg+"bad"], "bad manifest") {
+		t.Errorf("logged %q, want notexec and data.txt (not executable) and bad (its manifest)", h.skipped)
+	}
+	for _, l := range h.levels {
+		if l != slog.LevelDebug {
+			t.Errorf("logged at level %v, want Debug", l)
+		}
 	}
 }

@@ -19,19 +19,23 @@
 // CurrentManifestVersion is refused; so are output that is not one JSON
 // object, an info run that fails or outlives its timeout. Those errors
 // (*ExitError, *ManifestError) name the path and carry the tail of the
-// plugin's stderr.
+// plugin's stderr. DiscoverPlugins leaves such files out: a handler
+// (WithDiscoverHandler) sees each, and WithDiscoverLogger logs each, with
+// the files that are not executable, at level Debug.
 //
 // # Running commands
 //
 // Exec runs the commands of an ExecRange (a *Plugin, a []*Plugin, or an
-// ExecIterator such as IterateTyped(plugins, "scanner")) with the argv
+// ExecIterator such as IterateTyped(plugins, "scanner"); a value of
+// another type is an error) with the argv
 //
 //	plugin-path command-path-words... prepended-args... args...
 //
 // Options shape each run. Per call: WithExecParallelism, WithExecHandler
 // (by default every failure is returned, joined, none dropped). Per run:
 // WithPrependArgs, WithEnv, WithExtraFiles (descriptors 3, 4, ... in the
-// child), WithStdin, WithStdout, WithStderr, WithGracePeriod, WithExecutor.
+// child), WithStdin, WithStdout, WithStderr, WithGracePeriod, WithCredential,
+// WithExecutor.
 // WithExecOptions groups options into one.
 //
 // Two hooks let a host bind resources to each run. A generator
@@ -48,10 +52,13 @@
 // # Processes
 //
 // An Executor runs one fully resolved Process. DefaultExecutor starts a
-// child and always waits for it, so no zombie is left; when the context is
-// done it sends SIGTERM, then SIGKILL after the grace period, and returns an
-// error wrapping the context's error; on Linux the child is also killed if
-// the host dies. Only stdin, stdout, stderr and the extra files reach the
+// child, in a process group of its own on Unix, and always waits for it,
+// so no zombie is left; when the context is done it sends SIGTERM to the
+// group, then SIGKILL after the grace period, and returns an error wrapping
+// the context's error. When the child exits, what is left of its group is
+// ended the same way, and the run's error is the child's own. On Linux the
+// child is also killed if the host dies. WithCredential runs it as another
+// user and group. Only stdin, stdout, stderr and the extra files reach the
 // child. Executors for containers, namespaces or sandboxes rewrite the
 // Process and delegate to DefaultExecutor (see the Executor example).
 //

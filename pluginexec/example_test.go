@@ -175,3 +175,64 @@ func ExampleServeInfo() {
 	})
 	// Not run as `plugin info`: go on with the command in os.Args.
 }
+
+// Discovery leaves out, without a word, the files that are not working
+// plugins; a handler sees each one and why. (WithDiscoverLogger logs them
+// instead.)
+func ExampleWithDiscoverHandler() {
+	dir := pluginDir()
+	defer os.RemoveAll(dir)
+	broken := "#!/bin/sh\necho 'cannot start' >&2\nexit 3\n"
+	if err := os.WriteFile(filepath.Join(dir, "broken"), []byte(broken), 0o755); err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "notes"), []byte("#!/bin/sh\necho not json\n"), 0o755); err != nil {
+		log.Fatal(err)
+	}
+
+	report := func(path string, err error) error {
+		name, _ := filepath.Rel(dir, path)
+		var ee *pluginexec.ExitError
+		var me *pluginexec.ManifestError
+		switch {
+		case errors.As(err, &ee):
+			fmt.Printf("skipped %s: info exited with status %d: %s\n", name, ee.ExitCode, ee.StderrTail)
+		case errors.As(err, &me):
+			fmt.Printf("skipped %s: bad manifest: %v\n", name, me.Err)
+		default:
+			fmt.Printf("skipped %s: %v\n", name, err)
+		}
+		return nil // skip it and go on; an error would stop discovery
+	}
+	plugins, err := pluginexec.DiscoverPlugins(context.Background(), dir,
+		pluginexec.WithDiscoverHandler(report),
+		pluginexec.WithDiscoverParallelism(1), // one info run at a time: a stable output
+		pluginexec.WithStderr(io.Discard))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, p := range plugins {
+		fmt.Println("found", p.Name)
+	}
+	// Output:
+	// skipped broken: info exited with status 3: cannot start
+	// skipped notes: bad manifest: not a JSON object: output starts with "not json"
+	// found greeter
+}
+
+// A host running as root runs each plugin as an unprivileged user and
+// group of its own (WithCredential), its info run included, so that
+// plugins cannot reach each other's files, pipes or processes. The
+// plugin's binary must be executable by that user. (Not run: it needs
+// root.)
+func ExampleWithCredential() {
+	ctx := context.Background()
+	asNobody := pluginexec.WithCredential(65534, 65534)
+	plugin, err := pluginexec.NewPlugin(ctx, "/usr/lib/myhost/plugins/scanner", asNobody)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := pluginexec.Exec(ctx, plugin, nil, asNobody); err != nil {
+		log.Fatal(err)
+	}
+}

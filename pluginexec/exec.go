@@ -19,14 +19,18 @@ import (
 // the last calling the Executor. Each failure goes to the handler
 // (WithExecHandler); by default Exec returns them all, joined in the order
 // of rng, each naming its plugin and command. When ctx is done, runs not yet
-// started are not started, and Exec reports it.
+// started are not started, and Exec reports it. A rng that is not an
+// ExecRange, or an iterator made of one (IterateTyped(42, "t")), is an
+// error naming its type, returned before anything runs.
 func Exec(ctx context.Context, rng ExecRange, args []string, opts ...ExecOption) error {
 	seq, err := iterate(rng)
 	if err != nil {
 		return err
 	}
 	e := newExecution(newExecConfig(opts), args)
-	e.dispatch(ctx, seq)
+	if err := e.dispatch(ctx, seq); err != nil {
+		return err
+	}
 	return e.result()
 }
 
@@ -58,9 +62,20 @@ func newExecution(cfg *ExecConfig, args []string) *execution {
 }
 
 // dispatch starts a run for each pair of seq, as slots free up, and waits
-// for them all.
-func (e *execution) dispatch(ctx context.Context, seq ExecIterator) {
+// for them all. It returns the error that an iterator made of a
+// value that is not an ExecRange panics with: that iterator panics before
+// yielding anything.
+func (e *execution) dispatch(ctx context.Context, seq ExecIterator) (err error) {
 	defer e.wg.Wait()
+	defer func() {
+		if r := recover(); r != nil {
+			re, ok := r.(*rangeError)
+			if !ok {
+				panic(r)
+			}
+			err = re
+		}
+	}()
 	index := 0
 	for p, c := range seq {
 		if p == nil || c == nil {
@@ -68,12 +83,13 @@ func (e *execution) dispatch(ctx context.Context, seq ExecIterator) {
 		}
 		if !e.acquire(ctx) {
 			e.stopped = fmt.Errorf("pluginexec: runs left unstarted: %w", ctx.Err())
-			return
+			return nil
 		}
 		e.wg.Add(1)
 		go e.run(ctx, index, p, c)
 		index++
 	}
+	return nil
 }
 
 // acquire takes a slot for a run, or reports false once ctx is done.

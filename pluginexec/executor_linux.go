@@ -2,8 +2,9 @@ package pluginexec
 
 import "syscall"
 
-// sysProcAttr makes the child die with its host: the kernel sends it SIGKILL
-// when the thread that started it exits.
-func sysProcAttr() *syscall.SysProcAttr {
+// platformAttr makes the child die with its host: the kernel sends it
+// SIGKILL when the thread that started it exits. (The signal is set after
+// the child changes credentials, which would clear it.)
+func platformAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }

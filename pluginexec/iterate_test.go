@@ -1,7 +1,9 @@
 package pluginexec
 
 import (
+	"context"
 	"iter"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -54,11 +56,70 @@ func TestIterateStops(t *testing.T) {
 	}
 }
 
-func TestIterateAllPanicsOnBadRange(t *testing.T) {
+// TestBadRange gives Exec values that are not ExecRanges, directly and
+// through IterateAll and IterateTyped: it returns an error naming the type
+// and the accepted ones, runs nothing and does not panic.
+func TestBadRange(t *testing.T) {
+	noLeftovers(t)
+	a := fakePlugin("a", cmd("t", "1"))
+	for _, tc := range []struct {
+		rng  ExecRange
+		name string
+	}{
+		{"plugins", "string"},
+		{[]Plugin{*a}, "[]pluginexec.Plugin"},
+		{*a, "pluginexec.Plugin"},
+		{&a.Commands[0], "*pluginexec.Command"},
+		{func(yield func(*Plugin) bool) {}, "func(func(*pluginexec.Plugin) bool)"},
+		{IterateAll(42), "int"},
+		{IterateTyped([]*Command{}, "t"), "[]*pluginexec.Command"},
+	} {
+		rec := &recorder{}
+		err := Exec(context.Background(), tc.rng, nil, WithExecutor(rec.execute))
+		if err == nil || len(rec.procs) != 0 {
+			t.Errorf("%s: Exec = %v after %d runs, want an error and none", tc.name, err, len(rec.procs))
+			continue
+		}
+		for _, want := range []string{tc.name + " is not an ExecRange", "*Plugin", "[]*Plugin", "ExecIterator", "iter.Seq2"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: error %q does not say %q", tc.name, err, want)
+			}
+		}
+	}
+}
+
+// TestBadRangeRangedDirectly ranges over an iterator made of a value that
+// is not an ExecRange: it panics with the error Exec would return.
+func TestBadRangeRangedDirectly(t *testing.T) {
 	defer func() {
-		if recover() == nil {
-			t.Error("no panic")
+		err, ok := recover().(error)
+		if !ok || !strings.Contains(err.Error(), "int is not an ExecRange") {
+			t.Errorf("recovered %v, want the error", err)
 		}
 	}()
-	IterateAll("plugins")
+	for range IterateTyped(42, "t") {
+		t.Error("yielded a pair")
+	}
+}
+
+// TestRangeOfCallerTypes runs ranges of the caller's own named types.
+func TestRangeOfCallerTypes(t *testing.T) {
+	type plugins []*Plugin
+	type pairSeq func(yield func(*Plugin, *Command) bool)
+	a := fakePlugin("a", cmd("t", "1"), cmd("u", "2"))
+	var nilPairs pairSeq
+	for _, tc := range []struct {
+		rng  ExecRange
+		want int
+	}{
+		{plugins{a, nil, a}, 4},
+		{pairSeq(IterateTyped(a, "u")), 1},
+		{nilPairs, 0},
+		{plugins(nil), 0},
+	} {
+		rec := &recorder{}
+		if err := Exec(context.Background(), tc.rng, nil, WithExecutor(rec.execute)); err != nil || len(rec.procs) != tc.want {
+			t.Errorf("%T: Exec = %v after %d runs, want %d", tc.rng, err, len(rec.procs), tc.want)
+		}
+	}
 }

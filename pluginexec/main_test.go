@@ -1,11 +1,13 @@
 package pluginexec
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
@@ -116,6 +118,11 @@ func helperCommand(cmd string, rest []string) int {
 		return helperFDs()
 	case "stderr":
 		fmt.Fprint(os.Stderr, "hello\nworld")
+	case "spawn":
+		return helperSpawn(rest)
+	case "ids":
+		groups, err := os.Getgroups()
+		fmt.Printf("uid %d gid %d groups %v%s\n", os.Getuid(), os.Getgid(), groups, errString(err))
 	default:
 		fmt.Fprintln(os.Stderr, "helper: unknown command", cmd)
 		return 2
@@ -140,6 +147,38 @@ func helperStay(ignoreTerm bool) int {
 	}
 	fmt.Printf("ready %d\n", os.Getpid())
 	time.Sleep(helperLife)
+	return 0
+}
+
+// helperSpawn starts the helper's rest[0] command (stay or stubborn) as a
+// grandchild that shares its stderr, waits until the grandchild is ready,
+// prints "grandchild PID" and exits 0, leaving it running; with rest[1] ==
+// "stay" it then stays itself, like the stay command.
+func helperSpawn(rest []string) int {
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "helper:", err)
+		return 1
+	}
+	gc := exec.Command(exe, rest[0])
+	gc.Stderr = os.Stderr
+	out, err := gc.StdoutPipe()
+	if err == nil {
+		err = gc.Start()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "helper: starting the grandchild:", err)
+		return 1
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "helper: the grandchild did not say ready:", err)
+		return 1
+	}
+	fmt.Printf("grandchild %s\n", strings.TrimSpace(strings.TrimPrefix(line, "ready")))
+	if len(rest) > 1 && rest[1] == "stay" {
+		return helperStay(false)
+	}
 	return 0
 }
 

@@ -28,6 +28,7 @@ type ExecConfig struct {
 	parallelism  int
 	handler      func(*Plugin, *Command, error) error
 	checksum     *checksum
+	credential   *Credential // shared, never modified
 }
 
 // ExecOption configures Exec, and the info runs of NewPlugin and

@@ -27,8 +27,8 @@ func (p *Plugin) displayName() string {
 }
 
 // NewPlugin runs `path info` and returns the plugin it describes. The info
-// run uses the executor, environment, stderr writer, grace period and
-// checksum of the ExecOptions among opts, and must end within the info timeout
+// run uses the executor, environment, stderr writer, grace period,
+// checksum and credential of the ExecOptions among opts, and must end within the info timeout
 // (WithInfoTimeout). An error names path and what was wrong: an *ExitError
 // when info failed, a *ManifestError when its manifest is refused; both carry
 // the tail of the plugin's stderr.
@@ -83,5 +83,6 @@ func infoConfig(c *ExecConfig) *ExecConfig {
 		stderr:      c.stderr,
 		gracePeriod: c.gracePeriod,
 		checksum:    c.checksum,
+		credential:  c.credential,
 	}
 }

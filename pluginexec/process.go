@@ -33,6 +33,9 @@ type Process struct {
 	// GracePeriod is the time between SIGTERM and SIGKILL when the run's
 	// context is done; zero kills at once.
 	GracePeriod time.Duration
+	// Credential, when not nil, is the user and group the process runs as
+	// (WithCredential); nil runs it as the host's.
+	Credential *Credential
 }
 
 // processRun builds a Process from a configuration, runs it with the
@@ -60,6 +63,7 @@ func (r *processRun) run(ctx context.Context, stdout io.Writer) (tail string, er
 		Stderr:      sink,
 		ExtraFiles:  slices.Clone(r.cfg.extraFiles),
 		GracePeriod: r.cfg.gracePeriod,
+		Credential:  cloneCredential(r.cfg.credential),
 	}
 	err = r.execute(ctx, p)
 	sink.Close()
@@ -68,6 +72,15 @@ func (r *processRun) run(ctx context.Context, stdout io.Writer) (tail string, er
 		return tail, newExitError(r.path, r.command, tail, err)
 	}
 	return tail, nil
+}
+
+// cloneCredential returns a copy of c, for one run's Process.
+func cloneCredential(c *Credential) *Credential {
+	if c == nil {
+		return nil
+	}
+	d := *c
+	return &d
 }
 
 // execute runs p with the configured executor, after checking its binary

@@ -25,7 +25,13 @@
 //     its other plugins are served (TestStalledReader);
 //   - services that panic and services that block forever, ignoring their
 //     context, under load (TestPanickingAndBlockingServices);
-//   - 100 plugins at once, 1000 verified calls each (TestHundredPlugins).
+//   - 100 plugins at once, 1000 verified calls each (TestHundredPlugins);
+//   - a plugin that exits 0 while its grandchild holds its stderr and its
+//     connection: the run reports nil and the grandchild is ended with the
+//     plugin's process group, by SIGTERM or, when it ignores that, SIGKILL
+//     after the grace period (TestPluginExitEndsItsGroup);
+//   - a plugin run as another user and group (WithCredential, as root),
+//     served through inherited pipes (TestPluginUnderAnotherUser).
 //
 // TestCancelAtInFlightBound shows a known bug of the host (cancel frames
 // are not read while the in-flight bound is reached); it is skipped unless

@@ -38,6 +38,12 @@ func TestMain(m *testing.M) {
 		os.Exit(pluginMain(os.Args[1:]))
 	case "host":
 		os.Exit(hostMain())
+	case spawnRole:
+		os.Exit(spawnMain(os.Args[1:]))
+	case grandchildRole:
+		os.Exit(grandchildMain())
+	case credentialRole:
+		os.Exit(credentialMain())
 	}
 	subreaper = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == nil
 	warmUp()
