@@ -1,0 +1,167 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hostcall/hostcall/internal/hosttest"
+	"github.com/hostcall/hostcall/internal/wire"
+	"github.com/hostcall/hostcall/registry"
+)
+
+// peers connects two serving connections over OS pipes and serves both
+// until cleanup.
+func peers(t *testing.T, regA, regB *registry.Registry) (a, b *Conn) {
+	t.Helper()
+	hosttest.CheckGoroutines(t)
+	ar, bw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	br, aw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a = New(ar, aw, Config{Registry: regA, Hello: true})
+	b = New(br, bw, Config{Registry: regB})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, c := range []*Conn{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.Serve(ctx)
+		}()
+	}
+	t.Cleanup(func() {
+		cancel()
+		aw.Close()
+		bw.Close()
+		wg.Wait()
+		ar.Close()
+		br.Close()
+	})
+	return a, b
+}
+
+// callInt calls ns.name on c's peer with int arguments and decodes one int.
+func callInt(ctx context.Context, c *Conn, name string, args ...int) (int, error) {
+	js := "["
+	for i, a := range args {
+		if i > 0 {
+			js += ","
+		}
+		js += strconv.Itoa(a)
+	}
+	js += "]"
+	rep, err := c.Call(ctx, "calc."+name, &wire.Request{Type: wire.TypeCall, Namespace: "calc", Name: name, Args: []byte(js)}, nil)
+	if err != nil {
+		return 0, err
+	}
+	if rep.Error != "" {
+		return 0, &wire.Error{Code: rep.Code, Namespace: "calc", Name: name, Message: rep.Error}
+	}
+	var out []int
+	if err := wire.JSON.Unmarshal(rep.Reply, &out); err != nil || len(out) != 1 {
+		return 0, errors.New("bad reply " + string(rep.Reply))
+	}
+	return out[0], nil
+}
+
+// A call made while serving a call, in both directions and nested: A's
+// service calls B, whose service calls A back, down to depth 0. Each end
+// serves and calls on the same connection; nothing deadlocks, even with
+// many such chains at once.
+func TestReentrantCallsBothWays(t *testing.T) {
+	regA, regB := registry.New(), registry.New()
+	// The services reach the conns through atomics: the race detector does
+	// not see the ordering that the pipes give.
+	var pa, pb atomic.Pointer[Conn]
+	regA.AddService("calc", "down", func(ctx context.Context, n int) (int, error) {
+		if n == 0 {
+			return 0, nil
+		}
+		v, err := callInt(ctx, pa.Load(), "down", n-1) // A calls B from inside B's call
+		return v + 1, err
+	})
+	regB.AddService("calc", "down", func(ctx context.Context, n int) (int, error) {
+		if n == 0 {
+			return 0, nil
+		}
+		v, err := callInt(ctx, pb.Load(), "down", n-1) // B calls A from inside A's call
+		return v + 1, err
+	})
+	a, b := peers(t, regA, regB)
+	pa.Store(a)
+	pb.Store(b)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second) // a watchdog, not a speed bound
+	defer cancel()
+	const chains, depth = 16, 12
+	var wg sync.WaitGroup
+	errs := make(chan error, chains)
+	for i := 0; i < chains; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			c := a
+			if i%2 == 1 {
+				c = b
+			}
+			n, err := callInt(ctx, c, "down", depth)
+			if err == nil && n != depth {
+				err = errors.New("wrong depth " + strconv.Itoa(n))
+			}
+			errs <- err
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("re-entrant chain: %v", err)
+		}
+	}
+}
+
+// The end of the connection reaches everything blocked on it: a caller
+// waiting for a response on a serving connection fails with ErrClosed when
+// the peer goes away, and so does the next call.
+func TestPeerGoneFailsCallsOnAServingConn(t *testing.T) {
+	hosttest.CheckGoroutines(t)
+	regA := registry.New()
+	regA.AddService("calc", "x", func() int { return 1 })
+	ar, bw, _ := os.Pipe()
+	br, aw, _ := os.Pipe()
+	a := New(ar, aw, Config{Registry: regA})
+	served := make(chan error, 1)
+	go func() { served <- a.Serve(context.Background()) }()
+	got := make(chan error, 1)
+	go func() {
+		_, err := callInt(context.Background(), a, "never", 1)
+		got <- err
+	}()
+	buf := make([]byte, 512)
+	br.Read(buf) // the call reached the peer, which then goes away
+	bw.Close()
+	br.Close()
+	select {
+	case err := <-got:
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("pending call: %v, want ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a pending call outlived its peer")
+	}
+	if _, err := callInt(context.Background(), a, "later", 1); !errors.Is(err, ErrClosed) {
+		t.Errorf("call after the end: %v, want ErrClosed", err)
+	}
+	<-served
+	ar.Close()
+	aw.Close()
+}

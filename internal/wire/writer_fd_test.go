@@ -1,0 +1,152 @@
+//go:build unix
+
+package wire
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"testing"
+	"time"
+)
+
+// The Writer's fast path writes straight to a pipe's descriptor, without
+// blocking, from the sender's goroutine. These tests run it on real OS
+// pipes: os.Pipe files are non-blocking, so rawConn finds the descriptor.
+
+func fdPipe(t *testing.T) (*os.File, *os.File) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(); w.Close() })
+	return r, w
+}
+
+func TestWriterFastPathIsUsedOnPipes(t *testing.T) {
+	_, w := fdPipe(t)
+	if rawConn(w) == nil {
+		t.Fatal("rawConn(os.Pipe writer) = nil: the fd fast path is not exercised on pipes")
+	}
+}
+
+// More pieces than one writev takes (IOV_MAX): every byte arrives, in
+// order.
+func TestWriterFDManyBlobs(t *testing.T) {
+	r, w := fdPipe(t)
+	wr := NewWriter(w, 0)
+	defer wr.Close(true)
+	var blobs [][]byte
+	var want bytes.Buffer
+	frame := []byte("{\"sequence\":1}\n")
+	want.Write(frame)
+	for i := 0; i < 3*iovMax+7; i++ {
+		b := []byte(fmt.Sprintf("<%d>", i))
+		blobs = append(blobs, b)
+		want.Write(b)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		b := make([]byte, want.Len())
+		io.ReadFull(r, b)
+		got <- b
+	}()
+	if err := wr.SendBlobs(context.Background(), frame, blobs); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case b := <-got:
+		if !bytes.Equal(b, want.Bytes()) {
+			t.Fatalf("%d blobs through writev: bytes differ from what was sent", len(blobs))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the reader did not get every byte")
+	}
+}
+
+// A frame larger than the pipe's buffer: the fast path writes what the
+// pipe takes, queues the rest at the head of the queue, and frames sent
+// meanwhile follow it, whole.
+func TestWriterFDPartialWrite(t *testing.T) {
+	r, w := fdPipe(t)
+	wr := NewWriter(w, 8<<20)
+	defer wr.Close(true)
+	big := bytes.Repeat([]byte("a"), 3<<20)
+	big[len(big)-1] = '\n'
+	small := []byte("{\"sequence\":2}\n")
+	if err := wr.Send(context.Background(), big); err != nil {
+		t.Fatal(err)
+	}
+	if err := wr.Send(context.Background(), small); err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, len(big)+len(small))
+	if _, err := io.ReadFull(r, b); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b[:len(big)], big) || !bytes.Equal(b[len(big):], small) {
+		t.Fatal("a partial fast-path write was not completed before the next frame")
+	}
+}
+
+// Close while a sender waits for room, the peer reading nothing: the
+// sender is released with ErrWriterClosed, and Close returns once the
+// blocked write is interrupted through the pipe's deadline.
+func TestWriterFDCloseWhileSenderWaits(t *testing.T) {
+	_, w := fdPipe(t)
+	wr := NewWriter(w, 64<<10)
+	chunk := bytes.Repeat([]byte("b"), 64<<10)
+	errs := make(chan error, 1)
+	go func() {
+		for {
+			if err := wr.Send(context.Background(), chunk); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	time.Sleep(50 * time.Millisecond) // pipe, queue full: the sender waits
+	closed := make(chan struct{})
+	go func() {
+		w.SetWriteDeadline(time.Unix(1, 0))
+		wr.Close(false)
+		close(closed)
+	}()
+	select {
+	case err := <-errs:
+		if !errors.Is(err, ErrWriterClosed) && !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("waiting sender got %v, want ErrWriterClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a sender waiting for room was not released by Close")
+	}
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return")
+	}
+}
+
+// A write error (the reader gone: EPIPE) stops the writer and reaches the
+// next sender, on the fast path too.
+func TestWriterFDBrokenPipe(t *testing.T) {
+	r, w := fdPipe(t)
+	wr := NewWriter(w, 0)
+	defer wr.Close(false)
+	r.Close()
+	var err error
+	for i := 0; i < 3 && err == nil; i++ {
+		err = wr.Send(context.Background(), []byte("{\"sequence\":1}\n"))
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err == nil {
+		err = wr.Err()
+	}
+	if err == nil {
+		t.Fatal("writing to a pipe without reader: no error")
+	}
+}
