@@ -82,6 +82,7 @@ type Conn struct {
 	room      chan struct{}  // signaled when a served call leaves the in-flight set
 	readDone  chan error     // the error that ended Serve's last reader
 	readEnded atomic.Bool    // Serve's reading is over
+	readGen   atomic.Uint64  // the generation of Serve's current reader
 
 	dead chan struct{} // closed by fail
 

@@ -46,8 +46,7 @@ func (c *Conn) readOne() error {
 	if err != nil {
 		return err
 	}
-	_, err = c.handleFrame(fr)
-	return err
+	return c.handleFrame(fr)
 }
 
 // await waits until p is done, reading frames itself while nobody else
@@ -109,14 +108,12 @@ func (c *Conn) readHello() {
 
 // handleFrame parses one frame, reads its blobs and routes it: a response
 // to the call waiting for it, a request to the registry. It returns an
-// error only when the stream can no longer be read, and handedOff when
-// another goroutine has taken over Serve's reading (see serve.go).
-func (c *Conn) handleFrame(fr wire.Frame) (handedOff bool, err error) {
+// error only when the stream can no longer be read.
+func (c *Conn) handleFrame(fr wire.Frame) error {
 	if fr.TooLarge {
 		rec := wire.Recover(fr.Head)
-		return false, c.withBlobs(rec.Blobs, false, func([][]byte, error) bool {
+		return c.withBlobs(rec.Blobs, false, func([][]byte, error) {
 			c.refuseFrame(rec, wire.CodeTooLarge, fmt.Sprintf("%s of %d bytes is over the frame limit of %d bytes", c.incoming(), fr.Size, c.cfg.MaxFrame))
-			return false
 		})
 	}
 	var req wire.Request
@@ -124,27 +121,23 @@ func (c *Conn) handleFrame(fr wire.Frame) (handedOff bool, err error) {
 	isReq, perr := c.parse(fr.Data, &req, &resp)
 	if perr != nil {
 		rec := wire.Recover(fr.Data)
-		return false, c.withBlobs(rec.Blobs, false, func([][]byte, error) bool {
+		return c.withBlobs(rec.Blobs, false, func([][]byte, error) {
 			c.refuseFrame(rec, wire.CodeBadRequest, perr.Error())
-			return false
 		})
 	}
 	if !isReq {
-		return false, c.withBlobs(resp.Blobs, true, func(blobs [][]byte, err error) bool {
+		return c.withBlobs(resp.Blobs, true, func(blobs [][]byte, err error) {
 			c.deliver(&resp, blobs, err, fr.Size)
-			return false
 		})
 	}
-	err = c.withBlobs(req.Blobs, true, func(blobs [][]byte, err error) bool {
+	return c.withBlobs(req.Blobs, true, func(blobs [][]byte, err error) {
 		if err != nil {
 			c.replyError(req.Sequence, wire.CodeTooLarge, fmt.Sprintf("request %d with blobs is %d bytes, over the frame limit of %d bytes",
 				req.Sequence, wire.FrameSize(fr.Size, req.Blobs), c.cfg.MaxFrame))
-			return false
+			return
 		}
-		handedOff = c.dispatch(&req, blobs)
-		return handedOff
+		c.dispatch(&req, blobs)
 	})
-	return handedOff, err
 }
 
 // parse parses a frame as a request or a response. A frame with a type is
@@ -171,9 +164,8 @@ func (c *Conn) parse(data []byte, req *wire.Request, resp *wire.Response) (isReq
 
 // withBlobs reads the blobs of the frame just parsed and hands them to k,
 // with ErrBlobsTooLarge when they were over the limit and dropped. When a
-// Wake interrupts the read, the rest is left to the next readOne. It
-// returns k's result as the frame's handedOff, through handleFrame.
-func (c *Conn) withBlobs(lengths []int64, keep bool, k func([][]byte, error) bool) error {
+// Wake interrupts the read, the rest is left to the next readOne.
+func (c *Conn) withBlobs(lengths []int64, keep bool, k func([][]byte, error)) error {
 	blobs, err := c.fr.ReadBlobs(lengths, keep)
 	switch {
 	case errors.Is(err, wire.ErrWoken):

@@ -35,7 +35,7 @@ func (c *Conn) Serve(ctx context.Context) error {
 		c.cancel(errShutdown) // running calls answer unavailable
 		interruptRead(c.r)
 	})
-	c.serveRead()
+	c.serveRead(c.readGen.Load())
 	err := <-c.readDone
 	stop()
 	if ctx.Err() != nil {
@@ -56,71 +56,68 @@ func (c *Conn) Serve(ctx context.Context) error {
 
 // serveRead is Serve's reader. Exactly one goroutine reads at a time:
 // Serve's own at first, then, each time a call run inline outlives
-// inlineBudget, a new one started by the timer of that call (runInline),
-// while the old one finishes its call and returns. The last reader reports
-// the error that ended the stream on readDone.
+// inlineBudget, a new one started by the timer of that call (runInline).
+// Each reader has a generation; the timer's reader takes the next one, and
+// the old reader, once its call is done, sees that it is no longer the
+// current generation and returns. The last reader reports the error that
+// ended the stream on readDone.
 //
 // Running small calls inline matters: handing each call to a new goroutine
 // wakes another thread of the scheduler, and between two processes on the
 // same machine that hand-off costs more than the call itself (see
 // docs/bench).
-func (c *Conn) serveRead() {
+func (c *Conn) serveRead(gen uint64) {
 	for {
 		fr, err := c.fr.Next()
+		if err == nil {
+			err = c.handleFrame(fr)
+		}
+		if err == nil && c.readGen.Load() != gen {
+			return // another reader took over during an inline call
+		}
+		if err == nil {
+			err = c.wr.Err()
+			if err != nil {
+				err = fmt.Errorf("writing responses: %w", err)
+			}
+		}
 		if err != nil {
-			c.endReading(err)
-			return
-		}
-		handedOff, err := c.handleFrame(fr)
-		if err != nil {
-			c.endReading(err)
-			return
-		}
-		if handedOff {
-			return
-		}
-		if err := c.wr.Err(); err != nil {
-			c.endReading(fmt.Errorf("writing responses: %w", err))
+			c.readEnded.Store(true)
+			c.readDone <- err
 			return
 		}
 	}
 }
 
-func (c *Conn) endReading(err error) {
-	c.readEnded.Store(true)
-	c.readDone <- err
-}
-
-// runInline runs cl on the reader's goroutine and reports whether reading
-// was handed over to another goroutine meanwhile.
-func (c *Conn) runInline(cl *call) (handedOff bool) {
+// runInline runs cl on the reader's goroutine. When it outlives
+// inlineBudget, a reader of the next generation takes over reading.
+func (c *Conn) runInline(cl *call) {
 	t := time.AfterFunc(inlineBudget, func() {
 		if !c.readEnded.Load() {
-			c.serveRead()
+			c.serveRead(c.readGen.Add(1))
 		}
 	})
 	c.runCall(cl)
-	return !t.Stop()
+	t.Stop()
 }
 
 // dispatch answers one request. Calls run concurrently (see admit); the
-// other requests are answered here, in the order they were read. It
-// reports whether another goroutine has taken over reading.
-func (c *Conn) dispatch(req *wire.Request, blobs [][]byte) (handedOff bool) {
+// other requests are answered here, in the order they were read.
+func (c *Conn) dispatch(req *wire.Request, blobs [][]byte) {
 	reg := c.cfg.Registry
 	if reg == nil {
 		c.trySend(wire.AppendResponse(wire.GetBuf(), &wire.Response{Sequence: req.Sequence, Code: wire.CodeBadRequest,
 			Error: fmt.Sprintf("this plugin serves no requests (got %q)", req.Type)}))
-		return false
+		return
 	}
 	if req.Type != wire.TypeCall && req.Type != wire.TypeCancel && c.serving(req.Sequence) {
 		c.replyError(req.Sequence, wire.CodeBadRequest,
 			fmt.Sprintf("sequence %d is already in flight: sequences must not be reused", req.Sequence))
-		return false
+		return
 	}
 	switch req.Type {
 	case wire.TypeCall:
-		return c.admit(req, blobs)
+		c.admit(req, blobs)
 	case wire.TypeCancel:
 		c.cancelCall(req.Sequence)
 	case wire.TypeHasNamespace:
@@ -149,7 +146,6 @@ func (c *Conn) dispatch(req *wire.Request, blobs [][]byte) (handedOff bool) {
 	default:
 		c.replyError(req.Sequence, wire.CodeBadRequest, fmt.Sprintf("unknown request type %q", req.Type))
 	}
-	return false
 }
 
 func (c *Conn) replyUnknownNamespace(req *wire.Request) {

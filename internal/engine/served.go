@@ -31,9 +31,8 @@ type call struct {
 // A call with nothing else to read behind it runs inline, on the reader's
 // own goroutine: no hand-off through the scheduler, which is most of the
 // cost of a small call (see serveRead). If it runs longer than
-// inlineBudget, another goroutine takes over reading; admit then reports
-// handedOff and this goroutine stops reading once the call is done.
-func (c *Conn) admit(req *wire.Request, blobs [][]byte) (handedOff bool) {
+// inlineBudget, another goroutine takes over reading.
+func (c *Conn) admit(req *wire.Request, blobs [][]byte) {
 	ctx, cancel := c.callContext(req.Timeout)
 	cl := &call{req: req, blobs: blobs, name: req.Namespace + "." + req.Name, ctx: ctx, cancel: cancel}
 	for {
@@ -43,7 +42,7 @@ func (c *Conn) admit(req *wire.Request, blobs [][]byte) (handedOff bool) {
 			cancel()
 			c.replyError(req.Sequence, wire.CodeBadRequest,
 				fmt.Sprintf("sequence %d is already in flight (%s): sequences must not be reused", req.Sequence, cl.name))
-			return false
+			return
 		}
 		switch {
 		case c.running < c.cfg.MaxInFlight:
@@ -54,15 +53,16 @@ func (c *Conn) admit(req *wire.Request, blobs [][]byte) (handedOff bool) {
 			c.mu.Unlock()
 			if c.fr.Buffered() > 0 {
 				go c.runCall(cl) // more to read: run it beside the reader
-				return false
+				return
 			}
-			return c.runInline(cl)
+			c.runInline(cl)
+			return
 		case len(c.queue) < c.cfg.MaxInFlight:
 			cl.queued = true
 			c.queue = append(c.queue, cl)
 			c.inflight[req.Sequence] = cl
 			c.mu.Unlock()
-			return false
+			return
 		}
 		c.mu.Unlock()
 		select {
@@ -70,7 +70,7 @@ func (c *Conn) admit(req *wire.Request, blobs [][]byte) (handedOff bool) {
 		case <-c.ctx.Done():
 			cancel()
 			c.replyNotStarted(cl)
-			return false
+			return
 		}
 	}
 }
