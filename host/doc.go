@@ -8,6 +8,11 @@
 //	reg.AddService("calc", "add", func(a, b int) int { return a + b })
 //	err := host.Serve(ctx, reg, requests, responses)
 //
+// Serve is a thin face over hostcall's connection engine
+// (internal/engine), the same one a plugin's service.Client runs on: one
+// reader, one batching writer, one owner of the connection's state, the
+// same codes, cancel, deadlines and blobs at both ends.
+//
 // # Concurrency
 //
 // One goroutine reads at a time. Calls run concurrently, each with a

@@ -10,7 +10,7 @@
 //
 //		var add func(a, b int) (int, error)
 //		if err := service.GetService("calc", "add", &add); err != nil {
-//			log.Fatal(err) // add's types cannot cross the wire; add is still nil
+//			log.Fatal(err) // add's signature cannot cross the wire; add is still nil
 //		}
 //		sum, err := add(1, 2) // 3, computed by the host
 //	}
@@ -20,6 +20,16 @@
 // deadlines: a canceled call returns at once, and a protocol 2 host cancels
 // the service's own context. Consumer funcs are safe to call from many
 // goroutines at once; calls are multiplexed over one connection.
+//
+// GetService checks the func once, with the same rules the host's registry
+// applies to services (registry.CheckConsumer), and returns an error for
+// any misuse: not a pointer to a func, no trailing error, a type that
+// cannot cross the wire. It never panics, and an error leaves the func nil.
+//
+// A context is honoured whatever the host does: a call returns at its
+// deadline or cancel even when the host has written half a reply and
+// stalled, on every transport; the connection stays in step and later
+// calls get their own answers.
 //
 // # Clients
 //
