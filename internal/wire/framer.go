@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,10 @@ import (
 
 // ErrTruncated reports a stream that ended inside a frame.
 var ErrTruncated = errors.New("stream ended inside a frame")
+
+// ErrMalformed is wrapped by Frame.Err: the frame was cut short at a byte
+// that proves it is not JSON (PROTOCOL.md section 5).
+var ErrMalformed = errors.New("malformed frame")
 
 // ErrBlobsTooLarge is returned by ReadBlobs asked to keep blobs that, with
 // their frame, exceed the frame limit. The blobs have been consumed and
@@ -45,6 +48,11 @@ type Frame struct {
 	TooLarge bool
 	// Head holds the first bytes of a discarded object.
 	Head []byte
+	// Err is set when the object is malformed: Data (or Head) then holds its
+	// bytes up to the first one that proves it is not JSON, which is left in
+	// the stream, and Err, wrapping ErrMalformed, says which byte that is and
+	// at which offset. Scanning resumes at that byte (PROTOCOL.md section 5).
+	Err error
 }
 
 // Framer splits a byte stream into JSON objects by scanning the JSON itself:
@@ -63,6 +71,10 @@ type Framer struct {
 
 	wk       *waker // set by Wakeable
 	wakeable bool   // inside NextWakeable
+
+	// openLine is set when the last frame was malformed and did not end at
+	// a newline: its blobs, if any, start after the end of its line.
+	openLine bool
 
 	// Skipped counts bytes that could not start an object and were skipped.
 	Skipped int64
@@ -86,8 +98,8 @@ func NewFramer(r io.Reader, max int) *Framer {
 // Max returns the frame size limit.
 func (f *Framer) Max() int { return f.max }
 
-// Next returns the next object. At the clean end of the stream it returns
-// io.EOF; a stream that ends inside an object returns an error wrapping
+// Next returns the next object, or the start of a malformed one (see
+// Frame.Err). At the clean end of the stream it returns io.EOF; a stream that ends inside an object returns an error wrapping
 // ErrTruncated; read errors are returned as they are.
 func (f *Framer) Next() (Frame, error) {
 	if err := f.seekObject(); err != nil {
@@ -120,6 +132,7 @@ func (f *Framer) Next() (Frame, error) {
 		pos -= base - f.r0
 	}
 	fr.Size += int64(pos - f.r0)
+	fr.Err = f.malformed(&s, fr.Size)
 	if !fr.TooLarge && fr.Size > int64(f.max) {
 		fr.TooLarge = true
 		fr.Head = head(f.buf[f.r0:pos])
@@ -282,7 +295,20 @@ func (f *Framer) ReadBlobs(lengths []int64, keep bool) ([][]byte, error) {
 	return out, nil
 }
 
+// malformed returns the error of a frame of size bytes that s ended, nil
+// when it is well formed, and records whether its line is still open.
+func (f *Framer) malformed(s *objectScan, size int64) error {
+	f.openLine = s.why != "" && s.bad != '\n'
+	return s.malformed(size)
+}
+
+// skipNewline consumes the newline that ends the last frame, if it is next.
+// After a malformed frame that did not end at a newline, it consumes the
+// rest of the frame's line instead.
 func (f *Framer) skipNewline() error {
+	if f.openLine {
+		return f.skipLine()
+	}
 	if f.r0 == f.w0 {
 		if err := f.fill(); err != nil {
 			return noEOF(err)
@@ -292,6 +318,31 @@ func (f *Framer) skipNewline() error {
 		f.r0++
 	}
 	return nil
+}
+
+// skipLine consumes bytes through the next newline, counting those that are
+// not whitespace as skipped.
+func (f *Framer) skipLine() error {
+	f.openLine = false
+	for {
+		if f.r0 == f.w0 {
+			f.r0, f.w0 = 0, 0
+			if err := f.fill(); err != nil {
+				return noEOF(err)
+			}
+		}
+		for i := f.r0; i < f.w0; i++ {
+			switch f.buf[i] {
+			case '\n':
+				f.r0 = i + 1
+				return nil
+			case ' ', '\t', '\r':
+			default:
+				f.Skipped++
+			}
+		}
+		f.r0 = f.w0
+	}
 }
 
 // readRaw consumes n bytes, copying them to dst when dst is not nil.
@@ -330,63 +381,4 @@ func noEOF(err error) error {
 		return fmt.Errorf("%w (inside blobs)", ErrTruncated)
 	}
 	return err
-}
-
-// objectScan is the state of a scan through one JSON object.
-type objectScan struct {
-	depth int
-	inStr bool
-	esc   bool
-}
-
-// scan advances through b. It returns the offset just past the object's
-// closing brace and true when the object ends within b.
-func (s *objectScan) scan(b []byte) (int, bool) {
-	i := 0
-	for i < len(b) {
-		if s.inStr {
-			if s.esc {
-				s.esc = false
-				i++
-				continue
-			}
-			j := indexQuoteOrBackslash(b[i:])
-			if j < 0 {
-				return len(b), false
-			}
-			i += j
-			if b[i] == '\\' {
-				s.esc = true
-			} else {
-				s.inStr = false
-			}
-			i++
-			continue
-		}
-		switch b[i] {
-		case '"':
-			s.inStr = true
-		case '{', '[':
-			s.depth++
-		case '}', ']':
-			s.depth--
-			if s.depth <= 0 {
-				return i + 1, true
-			}
-		}
-		i++
-	}
-	return len(b), false
-}
-
-func indexQuoteOrBackslash(b []byte) int {
-	q := bytes.IndexByte(b, '"')
-	lim := b
-	if q >= 0 {
-		lim = b[:q]
-	}
-	if k := bytes.IndexByte(lim, '\\'); k >= 0 {
-		return k
-	}
-	return q
 }
