@@ -72,8 +72,8 @@ type Framer struct {
 	wk       *waker // set by Wakeable
 	wakeable bool   // inside NextWakeable
 
-	// openLine is set when the last frame was malformed and did not end at
-	// a newline: its blobs, if any, start after the end of its line.
+	// openLine is set when the last frame was malformed and its line did
+	// not end in it: its blobs, if any, start after the end of that line.
 	openLine bool
 
 	// Skipped counts bytes that could not start an object and were skipped.
@@ -296,9 +296,11 @@ func (f *Framer) ReadBlobs(lengths []int64, keep bool) ([][]byte, error) {
 }
 
 // malformed returns the error of a frame of size bytes that s ended, nil
-// when it is well formed, and records whether its line is still open.
+// when it is well formed, and records whether its line is still open: no
+// newline ended it, neither inside it nor as the byte that proved it
+// malformed.
 func (f *Framer) malformed(s *objectScan, size int64) error {
-	f.openLine = s.why != "" && s.bad != '\n'
+	f.openLine = s.why != "" && s.bad != '\n' && !s.nl
 	return s.malformed(size)
 }
 

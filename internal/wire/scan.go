@@ -45,6 +45,7 @@ type objectScan struct {
 	key   bool   // the string in progress is a member name
 	hex   uint8  // digits left in a \u escape
 	lit   string // the rest of the literal in progress
+	nl    bool   // a newline was seen (between tokens)
 	depth int    // containers open, deep ones included
 	// objects has bit d set when level d (from 0) is an object; more holds
 	// the levels past 128.
@@ -85,7 +86,9 @@ func (s *objectScan) scan(b []byte) (int, bool) {
 				return s.fail(i, c, "%q after the value")
 			}
 			switch c {
-			case ' ', '\t', '\r', '\n':
+			case ' ', '\t', '\r':
+			case '\n':
+				s.nl = true
 			case ',':
 				s.state = stValue
 				if s.inObject() {
@@ -103,7 +106,9 @@ func (s *objectScan) scan(b []byte) (int, bool) {
 			}
 		case stValue, stValueOrClose:
 			switch c {
-			case ' ', '\t', '\r', '\n':
+			case ' ', '\t', '\r':
+			case '\n':
+				s.nl = true
 			case '"':
 				s.state, s.key = stString, false
 			case '{':
@@ -135,7 +140,9 @@ func (s *objectScan) scan(b []byte) (int, bool) {
 			}
 		case stKey, stKeyOrClose:
 			switch c {
-			case ' ', '\t', '\r', '\n':
+			case ' ', '\t', '\r':
+			case '\n':
+				s.nl = true
 			case '"':
 				s.state, s.key = stString, true
 			case '}':
@@ -151,7 +158,9 @@ func (s *objectScan) scan(b []byte) (int, bool) {
 			}
 		case stColon:
 			switch c {
-			case ' ', '\t', '\r', '\n':
+			case ' ', '\t', '\r':
+			case '\n':
+				s.nl = true
 			case ':':
 				s.state = stValue
 			default:
