@@ -49,9 +49,10 @@ type Frame struct {
 	// Head holds the first bytes of a discarded object.
 	Head []byte
 	// Err is set when the object is malformed: Data (or Head) then holds its
-	// bytes up to the first one that proves it is not JSON, which is left in
-	// the stream, and Err, wrapping ErrMalformed, says which byte that is and
-	// at which offset. Scanning resumes at that byte (PROTOCOL.md section 5).
+	// bytes through the first one that proves it is not JSON (before it, if
+	// it is '{', which is left to start the next object), and Err, wrapping
+	// ErrMalformed, says which byte that is and at which offset. Scanning
+	// resumes after the object (PROTOCOL.md section 5).
 	Err error
 }
 

@@ -83,7 +83,7 @@ type refFrame struct {
 	start     int // offset in the stream
 	size      int
 	tooLarge  bool
-	malformed bool // cut short before the byte at start+size, which proves it not JSON
+	malformed bool // cut short after the byte that proves it not JSON (before it if '{')
 }
 
 // Prefix classes of the reference model.
@@ -124,7 +124,8 @@ func classify(p []byte) (class int, deep bool) {
 // PROTOCOL.md sections 2 and 5: it skips to the next '{', counting bytes
 // other than JSON whitespace, then finds the shortest prefix from there that
 // is a whole JSON object (a frame) or that no JSON object starts with (a
-// malformed frame, without its last byte, where skipping resumes).
+// malformed frame, without its last byte if that is a '{', where the next
+// frame starts).
 // truncated reports a stream that ended inside an object; deep, an object
 // nested beyond what encoding/json judges, which voids the model.
 func refFrames(in []byte, max int) (frames []refFrame, skipped int64, truncated, deep bool) {
@@ -177,8 +178,14 @@ func refFrames(in []byte, max int) (frames []refFrame, skipped int64, truncated,
 			i += hi
 			continue
 		}
-		frames = append(frames, refFrame{start: i, size: hi - 1, tooLarge: hi-1 > max, malformed: true})
-		i += hi - 1
+		// Malformed: cut after the byte that proves it, or before it if it
+		// is '{', which starts the next frame.
+		size := hi
+		if rest[hi-1] == '{' {
+			size--
+		}
+		frames = append(frames, refFrame{start: i, size: size, tooLarge: size > max, malformed: true})
+		i += size
 	}
 }
 

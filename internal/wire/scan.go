@@ -57,9 +57,10 @@ type objectScan struct {
 	bad byte
 }
 
-// scan advances through b. It returns true when the scan is over within b:
+// scan advances through b. It returns true when the scan is over within b,
 // with the offset just past the closing bracket of the value, or, when the
-// value is malformed (s.why is set), the offset of the byte that proves it.
+// value is malformed (s.why is set), just past the byte that proves it (at
+// that byte when it is '{').
 func (s *objectScan) scan(b []byte) (int, bool) {
 	for i := 0; i < len(b); i++ {
 		c := b[i]
@@ -246,18 +247,28 @@ func (s *objectScan) scan(b []byte) (int, bool) {
 	return len(b), false
 }
 
-// fail records that byte c, at offset i, proves the value malformed.
+// fail records that byte c, at offset i, proves the value malformed, and
+// returns the offset where the malformed value ends: after c, unless c is
+// '{', which may start the next frame.
 func (s *objectScan) fail(i int, c byte, why string) (int, bool) {
 	s.why, s.bad = why, c
-	return i, true
+	if c == '{' {
+		return i, true
+	}
+	return i + 1, true
 }
 
-// malformed returns what proved the value malformed, nil if nothing did.
-func (s *objectScan) malformed(offset int64) error {
+// malformed returns what proved the value malformed, nil if nothing did,
+// for a malformed value of size bytes.
+func (s *objectScan) malformed(size int64) error {
 	if s.why == "" {
 		return nil
 	}
-	return fmt.Errorf("%w at byte %d: %s", ErrMalformed, offset, fmt.Sprintf(s.why, s.bad))
+	at := size - 1
+	if s.bad == '{' {
+		at = size
+	}
+	return fmt.Errorf("%w at byte %d: %s", ErrMalformed, at, fmt.Sprintf(s.why, s.bad))
 }
 
 // open enters a container.
