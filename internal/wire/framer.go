@@ -56,11 +56,13 @@ type Frame struct {
 	Err error
 }
 
-// Framer splits a byte stream into JSON objects by scanning the JSON itself:
-// object depth, strings and escapes. It accepts any bytes between objects
-// (whitespace, newlines or nothing), skips garbage to the next '{', never
-// waits for more input once an object is complete, and discards objects
-// larger than its limit through their end without buffering them.
+// Framer splits a byte stream into JSON objects by scanning the JSON itself,
+// with its grammar. It accepts any bytes between objects (whitespace,
+// newlines or nothing), skips garbage to the next '{', never waits for more
+// input once an object is complete or proved malformed, cuts a malformed
+// object at the byte that proves it so that the objects after it are read
+// (PROTOCOL.md section 5), and discards objects larger than its limit
+// through their end without buffering them.
 type Framer struct {
 	r    io.Reader
 	max  int
@@ -99,8 +101,8 @@ func NewFramer(r io.Reader, max int) *Framer {
 // Max returns the frame size limit.
 func (f *Framer) Max() int { return f.max }
 
-// Next returns the next object, or the start of a malformed one (see
-// Frame.Err). At the clean end of the stream it returns io.EOF; a stream that ends inside an object returns an error wrapping
+// Next returns the next object. At the clean end of the stream it returns
+// io.EOF; a stream that ends inside an object returns an error wrapping
 // ErrTruncated; read errors are returned as they are.
 func (f *Framer) Next() (Frame, error) {
 	if err := f.seekObject(); err != nil {
