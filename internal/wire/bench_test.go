@@ -109,3 +109,26 @@ func BenchmarkParseResponse(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkStringScan compares the framer's search for the end of a run of
+// string bytes (stringStop: quote, backslash or control character) with the
+// search it replaced (indexQuoteOrBackslash: quote or backslash), on string
+// bodies of several sizes ending with a quote.
+func BenchmarkStringScan(b *testing.B) {
+	for _, n := range []int{5, 16, 64, 1 << 10, 1 << 20} {
+		body := []byte(strings.Repeat("aGVsbG8gd29ybGQh", n/16+1)[:n] + `"`)
+		for _, fn := range []struct {
+			name string
+			f    func([]byte) int
+		}{{"stringStop", stringStop}, {"indexQuoteOrBackslash", indexQuoteOrBackslash}} {
+			b.Run(fmt.Sprintf("%s/%d", fn.name, n), func(b *testing.B) {
+				b.SetBytes(int64(len(body)))
+				for b.Loop() {
+					if fn.f(body) != n {
+						b.Fatal("wrong index")
+					}
+				}
+			})
+		}
+	}
+}

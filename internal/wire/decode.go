@@ -16,7 +16,8 @@ const maxDepth = 10000
 
 // ParseRequest decodes one request frame. Unknown members are ignored, as
 // PROTOCOL.md lets later versions add them; a member of the wrong type, a
-// missing sequence or invalid JSON is an error. Args is a copy: data may be
+// missing sequence, a sequence or blobs member given twice (PROTOCOL.md
+// section 5) or invalid JSON is an error. Args is a copy: data may be
 // reused once ParseRequest returns.
 //
 // The frame is scanned by hand, with the grammar of RFC 8259: args and
@@ -27,9 +28,11 @@ func ParseRequest(data []byte, req *Request) error {
 	*req = Request{}
 	p := parser{data: data}
 	var haveSeq bool
+	var seen uint8
 	for more := p.begin(); more; more = p.next() {
 		switch string(p.key()) {
 		case "sequence":
+			p.once(&seen, seenSequence)
 			haveSeq = p.readUint("sequence", &req.Sequence)
 		case "type":
 			p.readType(&req.Type)
@@ -42,6 +45,7 @@ func ParseRequest(data []byte, req *Request) error {
 		case "timeout":
 			p.readInt("timeout", &req.Timeout)
 		case "blobs":
+			p.once(&seen, seenBlobs)
 			req.Blobs = p.readBlobs()
 		default:
 			p.skip()
@@ -58,9 +62,11 @@ func ParseResponse(data []byte, resp *Response) error {
 	*resp = Response{}
 	p := parser{data: data}
 	var haveSeq bool
+	var seen uint8
 	for more := p.begin(); more; more = p.next() {
 		switch string(p.key()) {
 		case "sequence":
+			p.once(&seen, seenSequence)
 			haveSeq = p.readUint("sequence", &resp.Sequence)
 		case "type":
 			p.readType(&resp.Type)
@@ -75,6 +81,7 @@ func ParseResponse(data []byte, resp *Response) error {
 		case "code":
 			p.readString("code", &resp.Code)
 		case "blobs":
+			p.once(&seen, seenBlobs)
 			resp.Blobs = p.readBlobs()
 		default:
 			p.skip()
@@ -89,6 +96,26 @@ type parser struct {
 	data []byte
 	pos  int
 	err  string
+}
+
+// Members that may appear once only (PROTOCOL.md section 5): a receiver
+// that recovers them from a frame it cannot parse takes the first, so a
+// frame that has two is refused rather than read with either.
+const (
+	seenSequence uint8 = 1 << iota
+	seenBlobs
+)
+
+// once fails when the member flagged by bit was seen before in the frame.
+func (p *parser) once(seen *uint8, bit uint8) {
+	if *seen&bit != 0 {
+		name := "sequence"
+		if bit == seenBlobs {
+			name = "blobs"
+		}
+		p.fail("duplicate member " + name)
+	}
+	*seen |= bit
 }
 
 func (p *parser) fail(msg string) {

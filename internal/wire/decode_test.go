@@ -159,7 +159,8 @@ func TestParseRequest(t *testing.T) {
 		{`{"sequence":1,"more":true,"x":{"y":[1,{"z":"}"}]},"n":null,"type":"call"}`, &Request{Sequence: 1, Type: TypeCall}},
 		{`{"sequence":1,"unknown":[1,,2]}`, nil}, // but must be JSON
 		// Duplicates: the last one counts, as in encoding/json.
-		{`{"sequence":1,"sequence":2,"type":"a","type":"b"}`, &Request{Sequence: 2, Type: "b"}},
+		{`{"sequence":1,"type":"a","type":"b"}`, &Request{Sequence: 1, Type: "b"}},
+		{`{"sequence":1,"sequence":2,"type":"a"}`, nil}, // see TestDuplicateMembers
 		// Escaped member names are decoded.
 		{`{"seq\u0075ence":3,"\u0074ype":"call"}`, &Request{Sequence: 3, Type: TypeCall}},
 		{`{"Sequence":3}`, nil}, // names are case-sensitive
@@ -461,5 +462,36 @@ func TestError(t *testing.T) {
 	}
 	if errors.Is(&Error{}, ErrServiceError) || CodeOf(errors.New("x")) != CodeServiceError {
 		t.Errorf("an uncoded error is generic remote; an unknown Go error is a service_error")
+	}
+}
+
+// TestDuplicateMembers: a frame with sequence or blobs twice is refused by
+// the parser, and answered under the first sequence, the one Recover finds
+// (PROTOCOL.md section 5), whatever the second is; Recover's blobs are the
+// first too, so the stream stays in step the same way.
+func TestDuplicateMembers(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Recovered
+	}{
+		{`{"sequence":1,"sequence":2,"type":"call"}`, Recovered{Sequence: 1, HasSequence: true}},
+		{`{"sequence":1,"type":"call","seq\u0075ence":2}`, Recovered{Sequence: 1, HasSequence: true}},
+		{`{"sequence":1,"sequence":null}`, Recovered{Sequence: 1, HasSequence: true}},
+		{`{"sequence":null,"sequence":2}`, Recovered{Sequence: 2, HasSequence: true}},
+		{`{"sequence":3,"blobs":[1],"blobs":[2]}`, Recovered{Sequence: 3, HasSequence: true, Blobs: []int64{1}, HasBlobs: true}},
+		{`{"sequence":3,"blobs":[],"reply":[1],"blobs":[2]}`, Recovered{Sequence: 3, HasSequence: true, Blobs: []int64{}, HasBlobs: true}},
+	}
+	for _, tt := range tests {
+		var req Request
+		if err := ParseRequest([]byte(tt.in), &req); err == nil || !strings.Contains(err.Error(), "duplicate member") {
+			t.Errorf("ParseRequest(%s) = %+v, %v; want a duplicate member error", tt.in, req, err)
+		}
+		var resp Response
+		if err := ParseResponse([]byte(tt.in), &resp); err == nil || !strings.Contains(err.Error(), "duplicate member") {
+			t.Errorf("ParseResponse(%s) = %+v, %v; want a duplicate member error", tt.in, resp, err)
+		}
+		if diff := cmp.Diff(tt.want, Recover([]byte(tt.in)), cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("Recover(%s) (-want +got):\n%s", tt.in, diff)
+		}
 	}
 }

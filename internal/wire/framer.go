@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +9,10 @@ import (
 
 // ErrTruncated reports a stream that ended inside a frame.
 var ErrTruncated = errors.New("stream ended inside a frame")
+
+// ErrMalformed is wrapped by Frame.Err: the frame was cut short at a byte
+// that proves it is not JSON (PROTOCOL.md section 5).
+var ErrMalformed = errors.New("malformed frame")
 
 // ErrBlobsTooLarge is returned by ReadBlobs asked to keep blobs that, with
 // their frame, exceed the frame limit. The blobs have been consumed and
@@ -44,13 +47,21 @@ type Frame struct {
 	TooLarge bool
 	// Head holds the first bytes of a discarded object.
 	Head []byte
+	// Err is set when the object is malformed: Data (or Head) then holds its
+	// bytes through the first one that proves it is not JSON (before it, if
+	// it is '{', which is left to start the next object), and Err, wrapping
+	// ErrMalformed, says which byte that is and at which offset. Scanning
+	// resumes after the object (PROTOCOL.md section 5).
+	Err error
 }
 
-// Framer splits a byte stream into JSON objects by scanning the JSON itself:
-// object depth, strings and escapes. It accepts any bytes between objects
-// (whitespace, newlines or nothing), skips garbage to the next '{', never
-// waits for more input once an object is complete, and discards objects
-// larger than its limit through their end without buffering them.
+// Framer splits a byte stream into JSON objects by scanning the JSON itself,
+// with its grammar. It accepts any bytes between objects (whitespace,
+// newlines or nothing), skips garbage to the next '{', never waits for more
+// input once an object is complete or proved malformed, cuts a malformed
+// object at the byte that proves it so that the objects after it are read
+// (PROTOCOL.md section 5), and discards objects larger than its limit
+// through their end without buffering them.
 type Framer struct {
 	r    io.Reader
 	max  int
@@ -63,6 +74,10 @@ type Framer struct {
 	wk  *waker   // set by Wakeable
 	cur partial  // Next's progress through an object
 	bl  blobRead // ReadBlobs' progress through a frame's blobs
+
+	// openLine is set when the last frame was malformed and its line did
+	// not end in it: its blobs, if any, start after the end of that line.
+	openLine bool
 
 	// Skipped counts bytes that could not start an object and were skipped.
 	Skipped int64
@@ -127,6 +142,8 @@ func (f *Framer) Next() (Frame, error) {
 		}
 	}
 	fr, pos := c.fr, f.r0+c.pos
+	fr.Size += int64(pos - f.r0)
+	fr.Err = f.malformed(&c.scan, fr.Size)
 	*c = partial{}
 	return f.finishFrame(fr, pos), nil
 }
@@ -141,7 +158,6 @@ type partial struct {
 
 // finishFrame completes fr, whose object ends at pos in the buffer.
 func (f *Framer) finishFrame(fr Frame, pos int) Frame {
-	fr.Size += int64(pos - f.r0)
 	if !fr.TooLarge && fr.Size > int64(f.max) {
 		fr.TooLarge = true
 		fr.Head = head(f.buf[f.r0:pos])
@@ -358,7 +374,22 @@ func (f *Framer) readBlobs(lengths []int64) error {
 	return nil
 }
 
+// malformed returns the error of a frame of size bytes that s ended, nil
+// when it is well formed, and records whether its line is still open: no
+// newline ended it, neither inside it nor as the byte that proved it
+// malformed.
+func (f *Framer) malformed(s *objectScan, size int64) error {
+	f.openLine = s.why != "" && s.bad != '\n' && !s.nl
+	return s.malformed(size)
+}
+
+// skipNewline consumes the newline that ends the last frame, if it is next.
+// After a malformed frame that did not end at a newline, it consumes the
+// rest of the frame's line instead.
 func (f *Framer) skipNewline() error {
+	if f.openLine {
+		return f.skipLine()
+	}
 	if f.r0 == f.w0 {
 		if err := f.fill(); err != nil {
 			return noEOF(err)
@@ -368,6 +399,31 @@ func (f *Framer) skipNewline() error {
 		f.r0++
 	}
 	return nil
+}
+
+// skipLine consumes bytes through the next newline, counting those that are
+// not whitespace as skipped.
+func (f *Framer) skipLine() error {
+	for {
+		if f.r0 == f.w0 {
+			f.r0, f.w0 = 0, 0
+			if err := f.fill(); err != nil {
+				return noEOF(err)
+			}
+		}
+		for i := f.r0; i < f.w0; i++ {
+			switch f.buf[i] {
+			case '\n':
+				f.r0 = i + 1
+				f.openLine = false
+				return nil
+			case ' ', '\t', '\r':
+			default:
+				f.Skipped++
+			}
+		}
+		f.r0 = f.w0
+	}
 }
 
 // readRaw consumes *left bytes, copying them to the end of dst when dst is
@@ -408,63 +464,4 @@ func noEOF(err error) error {
 		return fmt.Errorf("%w (inside blobs)", ErrTruncated)
 	}
 	return err
-}
-
-// objectScan is the state of a scan through one JSON object.
-type objectScan struct {
-	depth int
-	inStr bool
-	esc   bool
-}
-
-// scan advances through b. It returns the offset just past the object's
-// closing brace and true when the object ends within b.
-func (s *objectScan) scan(b []byte) (int, bool) {
-	i := 0
-	for i < len(b) {
-		if s.inStr {
-			if s.esc {
-				s.esc = false
-				i++
-				continue
-			}
-			j := indexQuoteOrBackslash(b[i:])
-			if j < 0 {
-				return len(b), false
-			}
-			i += j
-			if b[i] == '\\' {
-				s.esc = true
-			} else {
-				s.inStr = false
-			}
-			i++
-			continue
-		}
-		switch b[i] {
-		case '"':
-			s.inStr = true
-		case '{', '[':
-			s.depth++
-		case '}', ']':
-			s.depth--
-			if s.depth <= 0 {
-				return i + 1, true
-			}
-		}
-		i++
-	}
-	return len(b), false
-}
-
-func indexQuoteOrBackslash(b []byte) int {
-	q := bytes.IndexByte(b, '"')
-	lim := b
-	if q >= 0 {
-		lim = b[:q]
-	}
-	if k := bytes.IndexByte(lim, '\\'); k >= 0 {
-		return k
-	}
-	return q
 }

@@ -347,7 +347,7 @@ func TestFramerInvalidUTF8(t *testing.T) {
 		"{\"s\":\"\xff\xfe\xfd\"}",
 		"{\"s\":\"\x80\x80\xc0\"}",
 		"{\"s\":\"\xed\xa0\x80\"}", // an encoded surrogate
-		"{\"\xf8\":\"a\\\xff\"}",   // an escape of an invalid byte
+		"{\"\xf8\":\"a\\\"\xff\"}", // an escaped quote before an invalid byte (an escape of one is malformed)
 	}
 	in := strings.Join(frames, "\n")
 	for _, wrap := range wrappers {

@@ -26,6 +26,7 @@ func FuzzParseRequest(f *testing.F) {
 			}
 			return
 		}
+		checkRecoverAgrees(t, data, req.Sequence, req.Blobs)
 		if !json.Valid(data) {
 			t.Fatalf("ParseRequest accepted invalid JSON %q: %+v", data, req)
 		}

@@ -23,6 +23,7 @@ func FuzzParseResponse(f *testing.F) {
 			}
 			return
 		}
+		checkRecoverAgrees(t, data, resp.Sequence, resp.Blobs)
 		if !json.Valid(data) {
 			t.Fatalf("ParseResponse accepted invalid JSON %q: %+v", data, resp)
 		}

@@ -30,6 +30,16 @@ var seedStreams = []string{
 	`{"sequence":12,"type":"call","args":["ab`,
 	`{"sequence":12,"args":"\`,
 	`{"sequence":12`,
+	// Malformed frames, then frames to resynchronise on (PROTOCOL.md
+	// section 5): a wrong closer, a string left open, a control character
+	// in a string, an invalid escape, a frame left open, protocol 1 style.
+	"{\"sequence\":2,\"type\":\"call\",\"namespace\":\"calc\",\"name\":\"add\",\"args\":[1,}\n{\"sequence\":3,\"type\":\"call\"}\n",
+	"{\"sequence\":2,\"type\":\"call\",\"name\":\"ad\n{\"sequence\":3,\"type\":\"call\"}\n",
+	"{\"sequence\":2,\"args\":{\"a\":1]}{\"sequence\":3,\"name\":\"a\tb\"}{\"sequence\":4,\"name\":\"a\\xb\"}{\"sequence\":5}",
+	"{\"sequence\":2,\"blobs\":[3],\"args\":[1,2]\n{\"sequence\":3,\"args\":[1,,2]}\nabc{\"sequence\":4}",
+	`{"type": "call", "args": [1, }, "sequence": 7} {"type": "call", "args": [tru, 2], "sequence": 8}{"sequence": 9, "args": [-, 01, 1.e5]}{{"a" 1}`,
+	// Duplicate members.
+	`{"sequence":1,"blobs":[2],"sequence":2,"blobs":[3]}`,
 	// Deep nesting.
 	`{"sequence":3,"args":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}`,
 }

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -79,17 +80,55 @@ func (zeroReader) Read([]byte) (int, error) { return 0, nil }
 
 // refFrame is what the reference model expects of one frame.
 type refFrame struct {
-	start    int // offset in the stream
-	size     int
-	tooLarge bool
+	start     int // offset in the stream
+	size      int
+	tooLarge  bool
+	malformed bool // cut short after the byte that proves it not JSON (before it if '{')
 }
 
-// refFrames is an obviously correct framer over a whole stream, byte by
-// byte, following PROTOCOL.md section 2 and 5: it skips to the next '{',
-// counting bytes other than JSON whitespace, then tracks depth, strings and
-// escapes until depth returns to 0. truncated reports a stream that ended
-// inside an object.
-func refFrames(in []byte, max int) (frames []refFrame, skipped int64, truncated bool) {
+// Prefix classes of the reference model.
+const (
+	refOpen     = iota // a prefix of some JSON object, not one whole
+	refComplete        // a whole JSON object (and whitespace)
+	refInvalid         // no JSON object starts so
+)
+
+// classify judges a prefix with encoding/json, an implementation
+// independent of the one under test. deep is set when encoding/json gave up
+// on the nesting depth, where the model cannot say anything.
+func classify(p []byte) (class int, deep bool) {
+	if json.Valid(p) {
+		return refComplete, false
+	}
+	var raw json.RawMessage
+	err := json.Unmarshal(p, &raw)
+	if strings.Contains(err.Error(), "exceeded max depth") {
+		return refInvalid, true
+	}
+	if err.Error() == "unexpected end of JSON input" {
+		return refOpen, false
+	}
+	// At the end of its input, encoding/json feeds its scanner a space: a
+	// prefix that ends inside a number, a literal or an escape fails on that
+	// space, one past the input. (A space of the input that fails is its
+	// last byte: the space after it would have been accepted.)
+	var se *json.SyntaxError
+	if errors.As(err, &se) && se.Offset == int64(len(p)) && p[len(p)-1] != ' ' &&
+		strings.HasPrefix(se.Error(), "invalid character ' '") {
+		return refOpen, false
+	}
+	return refInvalid, false
+}
+
+// refFrames is an obviously correct framer over a whole stream, following
+// PROTOCOL.md sections 2 and 5: it skips to the next '{', counting bytes
+// other than JSON whitespace, then finds the shortest prefix from there that
+// is a whole JSON object (a frame) or that no JSON object starts with (a
+// malformed frame, without its last byte if that is a '{', where the next
+// frame starts).
+// truncated reports a stream that ended inside an object; deep, an object
+// nested beyond what encoding/json judges, which voids the model.
+func refFrames(in []byte, max int) (frames []refFrame, skipped int64, truncated, deep bool) {
 	i := 0
 	for {
 		for i < len(in) && in[i] != '{' {
@@ -101,37 +140,52 @@ func refFrames(in []byte, max int) (frames []refFrame, skipped int64, truncated 
 			i++
 		}
 		if i == len(in) {
-			return frames, skipped, false
+			return frames, skipped, false, false
 		}
-		start, depth, inStr, esc, end := i, 0, false, false, -1
-	scan:
-		for j := i; j < len(in); j++ {
-			c := in[j]
-			switch {
-			case esc:
-				esc = false
-			case inStr && c == '\\':
-				esc = true
-			case inStr && c == '"':
-				inStr = false
-			case inStr:
-			case c == '"':
-				inStr = true
-			case c == '{' || c == '[':
-				depth++
-			case c == '}' || c == ']':
-				depth--
-				if depth == 0 {
-					end = j + 1
-					break scan
-				}
+		rest := in[i:]
+		class, d := classify(rest)
+		if d {
+			return frames, skipped, false, true
+		}
+		if class == refOpen {
+			return frames, skipped, true, false
+		}
+		// The shortest prefix that is not open: gallop, then bisect. Being
+		// open is monotone: a prefix of an open prefix is open.
+		lo, hi := 0, 1 // rest[:lo] is open (or empty), rest[:hi] is not
+		for {
+			if hi >= len(rest) {
+				hi = len(rest)
+				break
+			}
+			if c, _ := classify(rest[:hi]); c != refOpen {
+				break
+			}
+			lo, hi = hi, 2*hi
+		}
+		for hi-lo > 1 {
+			mid := (lo + hi) / 2
+			if c, _ := classify(rest[:mid]); c == refOpen {
+				lo = mid
+			} else {
+				hi = mid
 			}
 		}
-		if end < 0 {
-			return frames, skipped, true
+		if c, d := classify(rest[:hi]); d {
+			return frames, skipped, false, true
+		} else if c == refComplete {
+			frames = append(frames, refFrame{start: i, size: hi, tooLarge: hi > max})
+			i += hi
+			continue
 		}
-		frames = append(frames, refFrame{start: start, size: end - start, tooLarge: end-start > max})
-		i = end
+		// Malformed: cut after the byte that proves it, or before it if it
+		// is '{', which starts the next frame.
+		size := hi
+		if rest[hi-1] == '{' {
+			size--
+		}
+		frames = append(frames, refFrame{start: i, size: size, tooLarge: size > max, malformed: true})
+		i += size
 	}
 }
 
@@ -141,6 +195,7 @@ type gotFrame struct {
 	size     int64
 	tooLarge bool
 	head     []byte
+	err      error
 }
 
 // drain reads every frame of r through a Framer, checking the invariants
@@ -154,6 +209,9 @@ func drain(t testing.TB, r io.Reader, max int) ([]gotFrame, *Framer, error) {
 		fr, err := f.Next()
 		if err != nil {
 			return out, f, err
+		}
+		if fr.Err != nil && !errors.Is(fr.Err, ErrMalformed) {
+			t.Fatalf("frame error %v, want one wrapping ErrMalformed", fr.Err)
 		}
 		if fr.TooLarge {
 			if fr.Data != nil {
@@ -172,8 +230,11 @@ func drain(t testing.TB, r io.Reader, max int) ([]gotFrame, *Framer, error) {
 			if int64(len(fr.Data)) != fr.Size || fr.Size > int64(max) {
 				t.Fatalf("frame of %d bytes, size %d, limit %d", len(fr.Data), fr.Size, max)
 			}
-			if c := fr.Data[len(fr.Data)-1]; c != '}' && c != ']' {
+			if c := fr.Data[len(fr.Data)-1]; fr.Err == nil && c != '}' && c != ']' {
 				t.Fatalf("frame does not end with a closing bracket: %.40q", fr.Data)
+			}
+			if fr.Err != nil && json.Valid(fr.Data) {
+				t.Fatalf("malformed frame %.40q is JSON", fr.Data)
 			}
 		}
 		out = append(out, gotFrame{
@@ -181,6 +242,7 @@ func drain(t testing.TB, r io.Reader, max int) ([]gotFrame, *Framer, error) {
 			size:     fr.Size,
 			tooLarge: fr.TooLarge,
 			head:     fr.Head,
+			err:      fr.Err,
 		})
 		if len(out) > 1<<20 {
 			t.Fatalf("runaway: over a million frames")
@@ -191,7 +253,10 @@ func drain(t testing.TB, r io.Reader, max int) ([]gotFrame, *Framer, error) {
 // checkAgainstRef compares what a Framer returned for in with the reference
 // model and returns a description of the first difference, or "".
 func checkAgainstRef(in []byte, max int, got []gotFrame, end error, skipped int64) string {
-	want, wantSkipped, truncated := refFrames(in, max)
+	want, wantSkipped, truncated, deep := refFrames(in, max)
+	if deep {
+		return "" // beyond the model
+	}
 	if truncated {
 		if !errors.Is(end, ErrTruncated) {
 			return fmt.Sprintf("end error %v, want ErrTruncated", end)
@@ -210,6 +275,8 @@ func checkAgainstRef(in []byte, max int, got []gotFrame, end error, skipped int6
 			return fmt.Sprintf("frame %d: size %d, want %d", i, g.size, w.size)
 		case g.tooLarge != w.tooLarge:
 			return fmt.Sprintf("frame %d: TooLarge %v, want %v", i, g.tooLarge, w.tooLarge)
+		case (g.err != nil) != w.malformed:
+			return fmt.Sprintf("frame %d (%.60q): error %v, want malformed %v", i, frame, g.err, w.malformed)
 		case !w.tooLarge && !bytes.Equal(g.data, frame):
 			return fmt.Sprintf("frame %d: %q, want %q", i, g.data, frame)
 		case w.tooLarge:
@@ -232,6 +299,10 @@ func checkAgainstRef(in []byte, max int, got []gotFrame, end error, skipped int6
 func frameStrings(frames []gotFrame) []string {
 	var out []string
 	for _, f := range frames {
+		if f.err != nil && !f.tooLarge {
+			out = append(out, fmt.Sprintf("<malformed: %s>", f.data))
+			continue
+		}
 		if f.tooLarge {
 			out = append(out, fmt.Sprintf("<too large: %d>", f.size))
 			continue

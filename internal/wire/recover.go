@@ -161,17 +161,17 @@ func readLengths(b []byte, i int) ([]int64, int, bool) {
 }
 
 // skipValue skips one value starting at i and returns the offset after it,
-// or -1 when b ends first.
+// or -1 when b ends first or an object or array in it is malformed.
 func skipValue(b []byte, i int, s *objectScan) int {
 	if i >= len(b) {
 		return -1
 	}
 	switch b[i] {
 	case '{', '[':
-		if end, done := s.scan(b[i:]); done {
+		if end, done := s.scan(b[i:]); done && s.why == "" {
 			return i + end
 		}
-		return -1
+		return -1 // cut short, or not JSON
 	case '"':
 		end, _ := skipString(b, i)
 		return end

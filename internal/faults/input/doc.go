@@ -43,6 +43,11 @@
 //   - response-as-request: frames without a type: bad_request.
 //   - bad-json, bad-args, bad-type, blobs: the rest of section 5 and the
 //     bad_arguments row of section 4.
+//   - resync: a malformed frame (a wrong closer, a string left open, a raw
+//     control character in a string, a frame left open) written in one piece
+//     with five calls after it, one a line or back to back in protocol 1
+//     style: the malformed frame is bad_request (dropped when its sequence
+//     comes after the byte that proves it malformed) and all five are served.
 //
 // # Client side: a hostile host
 //

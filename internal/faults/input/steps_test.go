@@ -29,6 +29,7 @@ func mixedSteps() []step {
 	for _, part := range [][]step{
 		garbageSteps(), truncatedSteps(), oversizedSteps(), nestedSteps(), utf8Steps(),
 		sequenceSteps(), responseSteps(), badJSONSteps(), badArgsSteps(), badTypeSteps(), blobSteps(),
+		resyncSteps(),
 	} {
 		s = append(s, part...)
 	}
