@@ -29,7 +29,7 @@ func peers(t *testing.T, regA, regB *registry.Registry) (a, b *Conn) {
 		t.Fatal(err)
 	}
 	a = New(ar, aw, Config{Registry: regA, Hello: true})
-	b = New(br, bw, Config{Registry: regB})
+	b = New(br, bw, Config{Registry: regB, Hello: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for _, c := range []*Conn{a, b} {
@@ -164,4 +164,51 @@ func TestPeerGoneFailsCallsOnAServingConn(t *testing.T) {
 	<-served
 	ar.Close()
 	aw.Close()
+}
+
+// Calls around the inline budget hand reading over again and again: the
+// old reader must never read again once the new one may. Echoes carry
+// blobs, so two readers at once would tear frames apart.
+func TestReadHandOffUnderLoad(t *testing.T) {
+	regA := registry.New()
+	regA.AddService("calc", "echo", func(b []byte, us int) []byte {
+		time.Sleep(time.Duration(us) * time.Microsecond)
+		return b
+	})
+	a, b := peers(t, regA, registry.New())
+	<-a.HelloAnswered()
+	<-b.HelloAnswered()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second) // a watchdog
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 150; i++ {
+				payload := make([]byte, 600+g*97+i)
+				for j := range payload {
+					payload[j] = byte(g + i + j)
+				}
+				args := []byte(`[0,` + strconv.Itoa(150+(i*37+g*11)%120) + `]`)
+				rep, err := b.Call(ctx, "calc.echo", &wire.Request{Type: wire.TypeCall, Namespace: "calc", Name: "echo", Args: args}, [][]byte{payload})
+				if err == nil && rep.Error != "" {
+					err = errors.New(rep.Error)
+				}
+				if err == nil && (len(rep.Blobs) != 1 || string(rep.Blobs[0]) != string(payload)) {
+					err = errors.New("echo came back different")
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
 }

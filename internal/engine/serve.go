@@ -90,15 +90,25 @@ func (c *Conn) serveRead(gen uint64) {
 }
 
 // runInline runs cl on the reader's goroutine. When it outlives
-// inlineBudget, a reader of the next generation takes over reading.
+// inlineBudget, a reader of the next generation takes over reading, and
+// this reader stops once the call is done. Whichever of the timer and
+// runInline comes first moves the generation on, from this reader's to
+// the next, before either reader looks: the old reader must not read again
+// once the timer has fired, even if the new reader has not started yet.
+// A compare-and-swap, so that a late move never takes the generation back
+// from a reader that has since handed over in turn.
 func (c *Conn) runInline(cl *call) {
+	gen := c.readGen.Load() // only the current reader runs calls inline
 	t := time.AfterFunc(inlineBudget, func() {
+		c.readGen.CompareAndSwap(gen, gen+1)
 		if !c.readEnded.Load() {
-			c.serveRead(c.readGen.Add(1))
+			c.serveRead(gen + 1)
 		}
 	})
 	c.runCall(cl)
-	t.Stop()
+	if !t.Stop() {
+		c.readGen.CompareAndSwap(gen, gen+1)
+	}
 }
 
 // dispatch answers one request. Calls run concurrently (see admit); the
