@@ -31,7 +31,11 @@ type bindConfig struct {
 	flag     string
 	serve    []ServeOption
 	teardown time.Duration
+	owner    *pipeOwner // the plugins' uid and gid, if not the host's
 }
+
+// pipeOwner is the user and group the plugins run as.
+type pipeOwner struct{ uid, gid int }
 
 // DefaultHostFlag is the flag that announces the host's URLs to a plugin.
 const DefaultHostFlag = "--host-file"
@@ -86,6 +90,23 @@ func WithHostFlag(name string) BindOption {
 			c.flag = "--" + strings.TrimLeft(name, "-")
 		}
 	}
+}
+
+// WithPipeOwner says that the plugins run as user uid and group gid, not
+// as the host's user (with an executor that switches credentials, which
+// takes a host running as root or with CAP_SETUID):
+//
+//   - WithNamedPipes gives the FIFOs to uid:gid (mode 0600) and lets group
+//     gid into their directory (mode 0710, the host's), so that the plugin
+//     can open them and other users cannot. Changing owners takes root or
+//     CAP_CHOWN; without it the run fails with the chown error.
+//   - WithAnonymousPipe fails every run at once unless uid is the host's
+//     or root's: only they may open the host's /proc/<pid>/fd entries, so
+//     the plugin would fail to connect with "permission denied".
+//   - WithInheritedPipes needs nothing: the descriptors pass with the
+//     process whatever its user.
+func WithPipeOwner(uid, gid int) BindOption {
+	return func(c *bindConfig) { c.owner = &pipeOwner{uid, gid} }
 }
 
 // WithFilePath tells the plugin to open one URL read-write (a socket, for

@@ -85,6 +85,9 @@ func WithAnonymousPipeByProcFS(procfs string) BindOption {
 		c.bind = func(cfg *bindConfig) BindFunc {
 			return func(ctx context.Context, plug *pluginexec.Plugin, cmd *pluginexec.Command,
 				next func(context.Context, ...pluginexec.ExecOption) error, reg *registry.Registry) error {
+				if err := cfg.procfsOpenable(); err != nil {
+					return err
+				}
 				return cfg.servePipes(ctx, plug, cmd, next, reg, false, func(p *pipePair) (pluginexec.ExecOption, error) {
 					in, err := procfsURL(procfs, p.pluginR)
 					if err != nil {
@@ -99,6 +102,16 @@ func WithAnonymousPipeByProcFS(procfs string) BindOption {
 			}
 		}
 	}
+}
+
+// procfsOpenable fails when WithPipeOwner names a user that may not open
+// the host's /proc/<pid>/fd entries: not the host's, not root.
+func (cfg *bindConfig) procfsOpenable() error {
+	if o := cfg.owner; o != nil && o.uid != 0 && o.uid != os.Geteuid() {
+		return fmt.Errorf("host: anonymous pipes through procfs: a plugin running as uid %d cannot open the host's /proc/%d/fd entries (only uid %d and root can): bind it with WithInheritedPipes or WithNamedPipes",
+			o.uid, os.Getpid(), os.Geteuid())
+	}
+	return nil
 }
 
 func procfsURL(procfs string, f *os.File) (string, error) {
