@@ -62,9 +62,13 @@ func Bind(reg *registry.Registry, opts ...BindOption) pluginexec.ExecOption {
 	f := cfg.bind(cfg)
 	return pluginexec.WithExecInterceptor(func(ctx context.Context, plug *pluginexec.Plugin, c *pluginexec.Command,
 		next func(context.Context, ...pluginexec.ExecOption) error) error {
-		return f(ctx, plug, c, next, reg)
+		return f(context.WithValue(ctx, hostFlagKey{}, cfg.flag), plug, c, next, reg)
 	})
 }
+
+// hostFlagKey carries Bind's host flag, in the context given to its
+// BindFunc, to WithFilePath and WithFilePathPair.
+type hostFlagKey struct{}
 
 // WithBindFunc binds with a custom transport.
 func WithBindFunc(f BindFunc) BindOption {
@@ -110,15 +114,37 @@ func WithPipeOwner(uid, gid int) BindOption {
 }
 
 // WithFilePath tells the plugin to open one URL read-write (a socket, for
-// example). A path without a scheme is turned into a file URL.
+// example). A path without a scheme is turned into a file URL. The flag is
+// that of the Bind whose BindFunc passes this option to next with the
+// context it was given (or one derived from it): "--host-file" unless
+// WithHostFlag says otherwise.
 func WithFilePath(p string) pluginexec.ExecOption {
-	return pluginexec.WithPrependArgs(DefaultHostFlag, asURL(p))
+	return withHostURLs(asURL(p))
 }
 
 // WithFilePathPair tells the plugin to read from in and write to out. Paths
-// without a scheme are turned into file URLs.
+// without a scheme are turned into file URLs. The flag is chosen as for
+// WithFilePath.
 func WithFilePathPair(in, out string) pluginexec.ExecOption {
-	return pluginexec.WithPrependArgs(DefaultHostFlag, asURL(in), DefaultHostFlag, asURL(out))
+	return withHostURLs(asURL(in), asURL(out))
+}
+
+// withHostURLs announces urls with the host flag found in the run's
+// context. Options cannot see Bind's configuration, but the interceptor
+// they add runs with the context that Bind's BindFunc gave next.
+func withHostURLs(urls ...string) pluginexec.ExecOption {
+	return pluginexec.WithExecInterceptor(func(ctx context.Context, _ *pluginexec.Plugin, _ *pluginexec.Command,
+		next func(context.Context, ...pluginexec.ExecOption) error) error {
+		flag, ok := ctx.Value(hostFlagKey{}).(string)
+		if !ok {
+			flag = DefaultHostFlag
+		}
+		args := make([]string, 0, 2*len(urls))
+		for _, u := range urls {
+			args = append(args, flag, u)
+		}
+		return next(ctx, pluginexec.WithPrependArgs(args...))
+	})
 }
 
 func asURL(p string) string {
