@@ -71,11 +71,11 @@ func (cfg *bindConfig) serveFIFOs(ctx context.Context, plug *pluginexec.Plugin, 
 	runErr := next(ctx, cfg.hostArgs(
 		opener.FileURL(filepath.Join(pluginDir, sub, "in")),
 		opener.FileURL(filepath.Join(pluginDir, sub, "out"))))
-	// A plugin that never opened its ends leaves ours waiting: open the
-	// other side ourselves so that they return.
-	unblock(in, os.O_RDONLY)
-	unblock(out, os.O_WRONLY)
+	// A plugin that never opened its ends leaves ours waiting: hold the
+	// other sides open ourselves until they return.
+	release := holdOpen(in, out)
 	s := <-connected
+	release()
 	if s == nil {
 		return runErr
 	}
@@ -124,12 +124,22 @@ func openAsync(path string, flag int) <-chan openResult {
 	return ch
 }
 
-// unblock opens path without waiting and closes it at once, so that a
-// pending open of the other end returns. When nothing waits it fails
-// (ENXIO for a writer without a reader), which is harmless.
-func unblock(path string, flag int) {
-	if fd, err := unix.Open(path, flag|unix.O_NONBLOCK|unix.O_CLOEXEC, 0); err == nil {
-		unix.Close(fd)
+// holdOpen opens the FIFOs at paths read-write, which neither waits nor
+// fails for want of another end and counts as both ends, so that the
+// host's pending opens return; it returns the function that closes them.
+// (Opening and closing at once would race with an open not yet begun.) A
+// FIFO already removed, because the plugin opened both, is skipped.
+func holdOpen(paths ...string) (release func()) {
+	var fds []int
+	for _, p := range paths {
+		if fd, err := unix.Open(p, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0); err == nil {
+			fds = append(fds, fd)
+		}
+	}
+	return func() {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
 	}
 }
 

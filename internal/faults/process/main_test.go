@@ -38,6 +38,8 @@ func TestMain(m *testing.M) {
 		os.Exit(pluginMain(os.Args[1:]))
 	case "host":
 		os.Exit(hostMain())
+	case "fifo-host":
+		os.Exit(fifoHostMain()) // stale_fifo_test.go
 	}
 	subreaper = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == nil
 	warmUp()
