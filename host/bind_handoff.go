@@ -38,6 +38,9 @@ import (
 //     the read end of procfs pipes. A process the host forked and that has
 //     not finished its exec holds close-on-exec copies of all the host's
 //     descriptors, sharing the host's open files: those do not count.
+//     As a second guard, the read end of procfs pipes, whose number a
+//     plugin still to open it would find reused by an unrelated file, is
+//     closed only once the plugin's first bytes have arrived as well.
 //
 // A plugin that opens its ends and closes them before sending anything and
 // before a poll sees them, or whose /proc entries the host may not read (a
@@ -81,6 +84,7 @@ func (p *pipePair) handOff(arrived <-chan struct{}, inherited bool) (stop func()
 		if watch {
 			tick = t.C
 		}
+		gotBytes := false
 		for len(ends) > 0 && (tick != nil || arrived != nil) {
 			var held func(pluginEnd) bool
 			select {
@@ -89,11 +93,15 @@ func (p *pipePair) handOff(arrived <-chan struct{}, inherited bool) (stop func()
 			case <-arrived:
 				// Bytes came through the plugin's write end, so the plugin
 				// holds it; with inherited pipes, its read end too.
-				arrived = nil
+				arrived, gotBytes = nil, true
 				held = func(e pluginEnd) bool { return e.write || inherited }
 			case <-tick:
+				// A procfs read end is closed only once bytes have come
+				// too: the plugin then surely opened it if it opens its
+				// read end first, as service.Dial does, and the number is
+				// never freed for a plugin still to open it.
 				inodes := heldByDescendants(ends)
-				held = func(e pluginEnd) bool { return inodes[e.ino] }
+				held = func(e pluginEnd) bool { return inodes[e.ino] && (inherited || e.write || gotBytes) }
 				delay = min(2*delay, maxHandOffDelay)
 				t.Reset(delay)
 			}
