@@ -31,7 +31,11 @@ type bindConfig struct {
 	flag     string
 	serve    []ServeOption
 	teardown time.Duration
+	owner    *pipeOwner // the plugins' uid and gid, if not the host's
 }
+
+// pipeOwner is the user and group the plugins run as.
+type pipeOwner struct{ uid, gid int }
 
 // DefaultHostFlag is the flag that announces the host's URLs to a plugin.
 const DefaultHostFlag = "--host-file"
@@ -58,9 +62,13 @@ func Bind(reg *registry.Registry, opts ...BindOption) pluginexec.ExecOption {
 	f := cfg.bind(cfg)
 	return pluginexec.WithExecInterceptor(func(ctx context.Context, plug *pluginexec.Plugin, c *pluginexec.Command,
 		next func(context.Context, ...pluginexec.ExecOption) error) error {
-		return f(ctx, plug, c, next, reg)
+		return f(context.WithValue(ctx, hostFlagKey{}, cfg.flag), plug, c, next, reg)
 	})
 }
+
+// hostFlagKey carries Bind's host flag, in the context given to its
+// BindFunc, to WithFilePath and WithFilePathPair.
+type hostFlagKey struct{}
 
 // WithBindFunc binds with a custom transport.
 func WithBindFunc(f BindFunc) BindOption {
@@ -88,16 +96,55 @@ func WithHostFlag(name string) BindOption {
 	}
 }
 
+// WithPipeOwner says that the plugins run as user uid and group gid, not
+// as the host's user (with an executor that switches credentials, which
+// takes a host running as root or with CAP_SETUID):
+//
+//   - WithNamedPipes gives the FIFOs to uid:gid (mode 0600) and lets group
+//     gid into their directory (mode 0710, the host's), so that the plugin
+//     can open them and other users cannot. Changing owners takes root or
+//     CAP_CHOWN; without it the run fails with the chown error.
+//   - WithAnonymousPipe fails every run at once unless uid is the host's
+//     or root's: only they may open the host's /proc/<pid>/fd entries, so
+//     the plugin would fail to connect with "permission denied".
+//   - WithInheritedPipes needs nothing: the descriptors pass with the
+//     process whatever its user.
+func WithPipeOwner(uid, gid int) BindOption {
+	return func(c *bindConfig) { c.owner = &pipeOwner{uid, gid} }
+}
+
 // WithFilePath tells the plugin to open one URL read-write (a socket, for
-// example). A path without a scheme is turned into a file URL.
+// example). A path without a scheme is turned into a file URL. The flag is
+// that of the Bind whose BindFunc passes this option to next with the
+// context it was given (or one derived from it): "--host-file" unless
+// WithHostFlag says otherwise.
 func WithFilePath(p string) pluginexec.ExecOption {
-	return pluginexec.WithPrependArgs(DefaultHostFlag, asURL(p))
+	return withHostURLs(asURL(p))
 }
 
 // WithFilePathPair tells the plugin to read from in and write to out. Paths
-// without a scheme are turned into file URLs.
+// without a scheme are turned into file URLs. The flag is chosen as for
+// WithFilePath.
 func WithFilePathPair(in, out string) pluginexec.ExecOption {
-	return pluginexec.WithPrependArgs(DefaultHostFlag, asURL(in), DefaultHostFlag, asURL(out))
+	return withHostURLs(asURL(in), asURL(out))
+}
+
+// withHostURLs announces urls with the host flag found in the run's
+// context. Options cannot see Bind's configuration, but the interceptor
+// they add runs with the context that Bind's BindFunc gave next.
+func withHostURLs(urls ...string) pluginexec.ExecOption {
+	return pluginexec.WithExecInterceptor(func(ctx context.Context, _ *pluginexec.Plugin, _ *pluginexec.Command,
+		next func(context.Context, ...pluginexec.ExecOption) error) error {
+		flag, ok := ctx.Value(hostFlagKey{}).(string)
+		if !ok {
+			flag = DefaultHostFlag
+		}
+		args := make([]string, 0, 2*len(urls))
+		for _, u := range urls {
+			args = append(args, flag, u)
+		}
+		return next(ctx, pluginexec.WithPrependArgs(args...))
+	})
 }
 
 func asURL(p string) string {

@@ -21,7 +21,13 @@ import (
 // plugin) and "out" (plugin to host), mode 0600, and announces them to the
 // plugin under pluginDir: the same directory as mounted inside the
 // container (pass the same path twice when the plugin sees hostDir as is).
-// The directory is removed when the run ends.
+// Once the plugin has opened both FIFOs the directory is removed, so that
+// nothing else can open them by name; otherwise it is removed when the run
+// ends. The directory's name carries the host's pid and start time: a host
+// that was killed (SIGKILL) before it could remove its directories leaves
+// them behind, and the next host to make one in hostDir removes those,
+// whose owner process is gone. For plugins running as another user, see
+// WithPipeOwner.
 func WithNamedPipes(hostDir, pluginDir string) BindOption {
 	return func(c *bindConfig) {
 		c.bind = func(cfg *bindConfig) BindFunc {
@@ -35,16 +41,14 @@ func WithNamedPipes(hostDir, pluginDir string) BindOption {
 
 func (cfg *bindConfig) serveFIFOs(ctx context.Context, plug *pluginexec.Plugin, cmd *pluginexec.Command,
 	next func(context.Context, ...pluginexec.ExecOption) error, reg *registry.Registry, hostDir, pluginDir string) error {
-	dir, err := os.MkdirTemp(hostDir, "hostcall-")
+	dir, err := makeRunDir(hostDir)
 	if err != nil {
 		return fmt.Errorf("host: named pipes: %w", err)
 	}
 	defer os.RemoveAll(dir)
 	in, out := filepath.Join(dir, "in"), filepath.Join(dir, "out")
-	for _, p := range []string{in, out} {
-		if err := unix.Mkfifo(p, 0o600); err != nil {
-			return fmt.Errorf("host: named pipes: mkfifo %s: %w", p, err)
-		}
+	if err := cfg.makeFIFOs(dir, in, out); err != nil {
+		return err
 	}
 	// Opening a FIFO waits for the other end: open ours in the background
 	// while the plugin starts and opens its own.
@@ -58,23 +62,52 @@ func (cfg *bindConfig) serveFIFOs(ctx context.Context, plug *pluginexec.Plugin, 
 			connected <- nil
 			return
 		}
+		// The plugin holds both its ends: the names are of no more use to
+		// it, and only a way in for others.
+		os.RemoveAll(dir)
 		connected <- startSession(ctx, reg, plug, cmd, rf.f, wf.f, cfg.serve)
 	}()
 	sub := filepath.Base(dir)
 	runErr := next(ctx, cfg.hostArgs(
 		opener.FileURL(filepath.Join(pluginDir, sub, "in")),
 		opener.FileURL(filepath.Join(pluginDir, sub, "out"))))
-	// A plugin that never opened its ends leaves ours waiting: open the
-	// other side ourselves so that they return.
-	unblock(in, os.O_RDONLY)
-	unblock(out, os.O_WRONLY)
+	// A plugin that never opened its ends leaves ours waiting: hold the
+	// other sides open ourselves until they return.
+	release := holdOpen(in, out)
 	s := <-connected
+	release()
 	if s == nil {
 		return runErr
 	}
 	err = s.finish(runErr, cfg.teardown)
 	closeFiles(s.files...)
 	return err
+}
+
+// makeFIFOs makes the FIFOs in and out in dir, mode 0600, given with dir
+// to the plugins' user and group if WithPipeOwner set them.
+func (cfg *bindConfig) makeFIFOs(dir, in, out string) error {
+	for _, p := range []string{in, out} {
+		if err := unix.Mkfifo(p, 0o600); err != nil {
+			return fmt.Errorf("host: named pipes: mkfifo %s: %w", p, err)
+		}
+	}
+	o := cfg.owner
+	if o == nil {
+		return nil
+	}
+	for _, p := range []string{in, out} {
+		if err := os.Lchown(p, o.uid, o.gid); err != nil {
+			return fmt.Errorf("host: named pipes for uid %d: %w", o.uid, err)
+		}
+	}
+	if err := os.Lchown(dir, -1, o.gid); err != nil {
+		return fmt.Errorf("host: named pipes for gid %d: %w", o.gid, err)
+	}
+	if err := os.Chmod(dir, 0o710); err != nil {
+		return fmt.Errorf("host: named pipes: %w", err)
+	}
+	return nil
 }
 
 type openResult struct {
@@ -91,12 +124,22 @@ func openAsync(path string, flag int) <-chan openResult {
 	return ch
 }
 
-// unblock opens path without waiting and closes it at once, so that a
-// pending open of the other end returns. When nothing waits it fails
-// (ENXIO for a writer without a reader), which is harmless.
-func unblock(path string, flag int) {
-	if fd, err := unix.Open(path, flag|unix.O_NONBLOCK|unix.O_CLOEXEC, 0); err == nil {
-		unix.Close(fd)
+// holdOpen opens the FIFOs at paths read-write, which neither waits nor
+// fails for want of another end and counts as both ends, so that the
+// host's pending opens return; it returns the function that closes them.
+// (Opening and closing at once would race with an open not yet begun.) A
+// FIFO already removed, because the plugin opened both, is skipped.
+func holdOpen(paths ...string) (release func()) {
+	var fds []int
+	for _, p := range paths {
+		if fd, err := unix.Open(p, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0); err == nil {
+			fds = append(fds, fd)
+		}
+	}
+	return func() {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
 	}
 }
 

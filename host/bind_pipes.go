@@ -35,8 +35,9 @@ func newPipePair() (*pipePair, error) {
 	return p, nil
 }
 
-// closePlugin closes the host's copies of the plugin's ends, so the host
-// reads EOF once the plugin's own copies are gone.
+// closePlugin closes the host's copies of the plugin's ends, those that
+// handOff has not closed already, so the host reads EOF once the plugin's
+// own copies are gone.
 func (p *pipePair) closePlugin() {
 	p.pluginR.Close()
 	p.pluginW.Close()
@@ -48,10 +49,10 @@ func (p *pipePair) closeHost() {
 }
 
 // servePipes runs one plugin on a fresh pipe pair: announce says how the
-// plugin finds its ends.
+// plugin finds its ends; inherited, that it gets them with its process.
 func (cfg *bindConfig) servePipes(ctx context.Context, plug *pluginexec.Plugin, c *pluginexec.Command,
 	next func(context.Context, ...pluginexec.ExecOption) error, reg *registry.Registry,
-	announce func(*pipePair) (pluginexec.ExecOption, error)) error {
+	inherited bool, announce func(*pipePair) (pluginexec.ExecOption, error)) error {
 	p, err := newPipePair()
 	if err != nil {
 		return err
@@ -62,8 +63,11 @@ func (cfg *bindConfig) servePipes(ctx context.Context, plug *pluginexec.Plugin, 
 		p.closePlugin()
 		return err
 	}
-	s := startSession(ctx, reg, plug, c, p.hostR, p.hostW, cfg.serve)
+	r := newFirstBytes(p.hostR)
+	s := startSession(ctx, reg, plug, c, r, p.hostW, cfg.serve)
+	stopHandOff := p.handOff(r.arrived, inherited)
 	runErr := next(ctx, opt)
+	stopHandOff()
 	p.closePlugin()
 	return s.finish(runErr, cfg.teardown)
 }
@@ -81,7 +85,10 @@ func WithAnonymousPipeByProcFS(procfs string) BindOption {
 		c.bind = func(cfg *bindConfig) BindFunc {
 			return func(ctx context.Context, plug *pluginexec.Plugin, cmd *pluginexec.Command,
 				next func(context.Context, ...pluginexec.ExecOption) error, reg *registry.Registry) error {
-				return cfg.servePipes(ctx, plug, cmd, next, reg, func(p *pipePair) (pluginexec.ExecOption, error) {
+				if err := cfg.procfsOpenable(); err != nil {
+					return err
+				}
+				return cfg.servePipes(ctx, plug, cmd, next, reg, false, func(p *pipePair) (pluginexec.ExecOption, error) {
 					in, err := procfsURL(procfs, p.pluginR)
 					if err != nil {
 						return nil, err
@@ -95,6 +102,16 @@ func WithAnonymousPipeByProcFS(procfs string) BindOption {
 			}
 		}
 	}
+}
+
+// procfsOpenable fails when WithPipeOwner names a user that may not open
+// the host's /proc/<pid>/fd entries: not the host's, not root.
+func (cfg *bindConfig) procfsOpenable() error {
+	if o := cfg.owner; o != nil && o.uid != 0 && o.uid != os.Geteuid() {
+		return fmt.Errorf("host: anonymous pipes through procfs: a plugin running as uid %d cannot open the host's /proc/%d/fd entries (only uid %d and root can): bind it with WithInheritedPipes or WithNamedPipes",
+			o.uid, os.Getpid(), os.Geteuid())
+	}
+	return nil
 }
 
 func procfsURL(procfs string, f *os.File) (string, error) {
@@ -128,7 +145,7 @@ func WithInheritedPipes() BindOption {
 		c.bind = func(cfg *bindConfig) BindFunc {
 			return func(ctx context.Context, plug *pluginexec.Plugin, cmd *pluginexec.Command,
 				next func(context.Context, ...pluginexec.ExecOption) error, reg *registry.Registry) error {
-				return cfg.servePipes(ctx, plug, cmd, next, reg, func(p *pipePair) (pluginexec.ExecOption, error) {
+				return cfg.servePipes(ctx, plug, cmd, next, reg, true, func(p *pipePair) (pluginexec.ExecOption, error) {
 					return func(ec *pluginexec.ExecConfig) {
 						first := 3 + ec.NumExtraFiles()
 						pluginexec.WithExtraFiles(p.pluginR, p.pluginW)(ec)

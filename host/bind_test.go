@@ -5,8 +5,10 @@ package host_test
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	"github.com/hostcall/hostcall/host"
 	"github.com/hostcall/hostcall/internal/hosttest"
 	"github.com/hostcall/hostcall/pluginexec"
+	"github.com/hostcall/hostcall/registry"
 )
 
 // testPlugin describes the test binary as a plugin.
@@ -244,4 +247,71 @@ func withoutInherited(fds string) string {
 		}
 	}
 	return strings.Join(keep, " ")
+}
+
+// WithFilePath and WithFilePathPair announce their URLs with the flag of
+// the Bind whose BindFunc uses them: a plugin that only knows --host can be
+// given file paths.
+func TestFilePathsFollowTheHostFlag(t *testing.T) {
+	plug := bindPlugin(t)
+	pairOverProcfs := func(ctx context.Context, _ *pluginexec.Plugin, _ *pluginexec.Command,
+		next func(context.Context, ...pluginexec.ExecOption) error, reg *registry.Registry) error {
+		pr, hw, err := os.Pipe()
+		if err != nil {
+			return err
+		}
+		defer pr.Close()
+		defer hw.Close()
+		hr, pw, err := os.Pipe()
+		if err != nil {
+			return err
+		}
+		defer hr.Close()
+		served := make(chan error, 1)
+		go func() { served <- host.Serve(context.WithoutCancel(ctx), reg, hr, hw) }()
+		fd := func(f *os.File) string {
+			return "/proc/" + strconv.Itoa(os.Getpid()) + "/fd/" + strconv.Itoa(int(f.Fd()))
+		}
+		runErr := next(ctx, host.WithFilePathPair(fd(pr), fd(pw)))
+		pw.Close() // the plugin is gone: Serve reads the end of its stream
+		return errors.Join(runErr, <-served)
+	}
+	socket := func(ctx context.Context, _ *pluginexec.Plugin, _ *pluginexec.Command,
+		next func(context.Context, ...pluginexec.ExecOption) error, reg *registry.Registry) error {
+		path := filepath.Join(t.TempDir(), "sock")
+		l, err := net.Listen("unix", path)
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		served := make(chan error, 1)
+		go func() {
+			c, err := l.Accept()
+			if err != nil {
+				served <- err
+				return
+			}
+			defer c.Close()
+			served <- host.Serve(context.WithoutCancel(ctx), reg, c, c)
+		}()
+		runErr := next(ctx, host.WithFilePath("unix://"+path))
+		l.Close() // a plugin that never connected leaves Accept waiting
+		return errors.Join(runErr, <-served)
+	}
+	for _, tc := range []struct {
+		name string
+		bind host.BindFunc
+	}{
+		{"WithFilePathPair", pairOverProcfs},
+		{"WithFilePath", socket},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hosttest.CheckGoroutines(t)
+			out, err := runBindPlugin(t, context.Background(), plug, "hostonly",
+				host.Bind(hosttest.Registry(), host.WithHostFlag("host"), host.WithBindFunc(tc.bind)))
+			if err != nil || out != "42\n" {
+				t.Fatalf("plugin printed %q, err %v; want \"42\\n\"", out, err)
+			}
+		})
+	}
 }

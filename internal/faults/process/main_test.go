@@ -44,6 +44,10 @@ func TestMain(m *testing.M) {
 		os.Exit(grandchildMain())
 	case credentialRole:
 		os.Exit(credentialMain())
+	case "fifo-host":
+		os.Exit(fifoHostMain()) // stale_fifo_test.go
+	case "isolation-plugin":
+		os.Exit(isolationPluginMain(os.Args[1:])) // isolation_test.go
 	}
 	subreaper = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == nil
 	warmUp()
