@@ -38,6 +38,10 @@ type Config struct {
 	// Logf reports what the peer cannot be told: recovered panics, frames
 	// dropped for want of a sequence. Nil logs nothing.
 	Logf func(format string, a ...any)
+	// Values is the context whose values the served calls' contexts carry
+	// (who the peer is, for instance). Its cancellation is not inherited:
+	// the connection's own end cancels the calls. Nil means none.
+	Values context.Context
 }
 
 func (cfg Config) withDefaults() Config {
@@ -102,7 +106,11 @@ type Conn struct {
 // can be woken (pipes, FIFOs, sockets), else a goroutine reads.
 func New(r io.Reader, w io.Writer, cfg Config) *Conn {
 	cfg = cfg.withDefaults()
-	ctx, cancel := context.WithCancelCause(context.Background())
+	base := context.Background()
+	if cfg.Values != nil {
+		base = context.WithoutCancel(cfg.Values)
+	}
+	ctx, cancel := context.WithCancelCause(base)
 	c := &Conn{
 		cfg:       cfg,
 		r:         r,
