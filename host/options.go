@@ -1,6 +1,7 @@
 package host
 
 import (
+	"context"
 	"log"
 	"time"
 
@@ -76,4 +77,10 @@ func WithErrorLog(l *log.Logger) ServeOption {
 			c.Logf = func(format string, a ...any) { l.Printf("host: "+format, a...) }
 		}
 	}
+}
+
+// withValues makes the contexts of the served calls carry ctx's values
+// (not its cancellation).
+func withValues(ctx context.Context) ServeOption {
+	return func(c *serveConfig) { c.Values = ctx }
 }
