@@ -51,6 +51,8 @@ class Stream:
         if self.sock is not None:
             self.sock.sendall(data)
             return
+        if self.wfd is None:
+            raise BrokenPipeError("the stream to the host is closed")
         view = memoryview(data)
         while view:
             n = os.write(self.wfd, view)
