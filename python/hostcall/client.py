@@ -1,0 +1,485 @@
+"""The plugin side of hostcall: calling the host's services."""
+
+import base64
+import binascii
+import itertools
+import json
+import queue
+import threading
+import time
+
+from . import _frames
+from ._scan import Framer, TruncatedError
+from ._transport import host_urls, open_urls
+from .errors import (
+    BadReplyError,
+    CanceledError,
+    ConnectionClosedError,
+    DeadlineExceededError,
+    HostcallError,
+    NotHostedError,
+    TooLargeError,
+    remote_error,
+)
+
+PROTOCOL = 2
+FEATURES = ("cancel", "timeout", "codes", "blobs")
+DEFAULT_MAX_FRAME = 64 << 20
+MIN_BLOB = 512  # bytes from which a bytes argument travels as a blob
+
+_POLL = 0.02  # how often a wait looks at a cancel event, in seconds
+
+
+class _Pending:
+    """A call waiting for its response."""
+
+    __slots__ = ("done", "resp", "blobs", "error", "on_done")
+
+    def __init__(self, on_done=None):
+        self.done = threading.Event()
+        self.resp = None
+        self.blobs = None
+        self.error = None
+        self.on_done = on_done
+
+    def finish(self):
+        if self.on_done is not None:
+            self.on_done(self)
+        self.done.set()
+
+
+class Client:
+    """A connection to the host, shared by any number of threads.
+
+    One reader thread routes each response to its call by sequence; frames
+    are written whole under a lock, so calls from many threads are
+    multiplexed on the one connection. The client says hello first (protocol
+    2) and falls back to protocol 1 when the host answers it with an error:
+    then no timeouts travel, no cancel frames are sent and bytes travel as
+    base64.
+    """
+
+    def __init__(self, stream, max_frame=DEFAULT_MAX_FRAME):
+        self._stream = stream
+        self._max = max_frame
+        self._lock = threading.Lock()  # guards the fields below
+        self._pending = {}
+        self._seq = itertools.count(1)
+        self._closed = None  # the ConnectionClosedError once the connection ended
+        self._peer = None  # the host's hello reply, a dict, when it said one
+        self._wlock = threading.Lock()  # one frame (with its blobs) at a time
+        self._answers = None  # queue of answers to the host's requests
+        self._hello_done = threading.Event()
+        self._reader = threading.Thread(target=self._read_loop, name="hostcall-reader", daemon=True)
+        self._say_hello()
+        self._reader.start()
+
+    # Connection state.
+
+    @property
+    def protocol(self):
+        """The protocol spoken with the host: 2 once it answered hello, 1 if
+        it answered with an error, None while the answer is awaited."""
+        if not self._hello_done.is_set():
+            return None
+        return 2 if self._peer is not None else 1
+
+    def features(self, wait=True):
+        """The protocol 2 features both ends support (empty with a protocol
+        1 host). With wait, waits for the host's hello answer first."""
+        if wait:
+            self._hello_done.wait()
+        peer = self._peer
+        if peer is None:
+            return frozenset()
+        return frozenset(f for f in peer.get("features") or () if f in FEATURES)
+
+    def close(self):
+        """Ends the plugin-to-host stream and fails calls still pending with
+        ConnectionClosedError. The reader thread ends when the host closes
+        its end (it does once it sees ours end)."""
+        with self._wlock:
+            self._stream.close_write()
+        self._fail(ConnectionClosedError("hostcall: connection closed by the plugin"))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # Calls.
+
+    def call(self, namespace, name, *args, timeout=None, cancel=None, returns=None):
+        """Calls service namespace.name with args and returns its result:
+        None for a service without results, the value for one result, a
+        tuple for more.
+
+        timeout (seconds) bounds the call: it travels to the host, which runs
+        the service under that deadline, and when it expires here the call
+        raises DeadlineExceededError and the host is told to cancel it.
+        cancel is a threading.Event (anything with is_set): once set, the
+        call raises CanceledError and the host is told to cancel it.
+
+        bytes arguments travel as blobs (from 512 bytes, when the host takes
+        blobs) or base64. JSON has no bytes type, so say which results are
+        bytes: returns=bytes converts every result, a sequence such as
+        (bytes, None) each result of its position (None leaves it as it is).
+
+        Failures raise a HostcallError: the host's as a RemoteError subclass
+        of its code, ConnectionClosedError when the host went away.
+        """
+        res = self.call_all(namespace, name, *args, timeout=timeout, cancel=cancel, returns=returns)
+        if not res:
+            return None
+        if len(res) == 1:
+            return res[0]
+        return tuple(res)
+
+    def call_all(self, namespace, name, *args, timeout=None, cancel=None, returns=None):
+        """call, returning the list of the service's results as it is."""
+        what = "%s.%s" % (namespace, name)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        feats = self._features_for(args, timeout, cancel, deadline, what)
+        min_blob = MIN_BLOB if "blobs" in feats else -1
+        try:
+            args_json, blobs = _frames.encode_args(args, min_blob)
+        except (TypeError, ValueError) as e:
+            raise HostcallError("service %s: encoding the arguments: %s" % (what, e)) from None
+        ns_timeout = None
+        if deadline is not None and "timeout" in feats:
+            ns_timeout = max(int((deadline - time.monotonic()) * 1e9), 1)
+        resp, rblobs = self._roundtrip(what, "call", namespace, name, args_json, ns_timeout, blobs, deadline, cancel, feats)
+        reply = resp.get("reply")
+        if reply is None:
+            reply = []
+        if not isinstance(reply, list):
+            raise BadReplyError("service %s: reply %s is not an array of results" % (what, _frames.dumps(reply)))
+        return _convert(reply, returns, rblobs, what)
+
+    def service(self, namespace, name, *, timeout=None, returns=None):
+        """A callable that calls service namespace.name: service("calc",
+        "add")(1, 2). timeout and returns apply to every call; a call may
+        pass its own timeout and cancel keyword arguments."""
+
+        def stub(*args, timeout=timeout, cancel=None):
+            return self.call(namespace, name, *args, timeout=timeout, cancel=cancel, returns=returns)
+
+        stub.__name__ = "%s.%s" % (namespace, name)
+        return stub
+
+    def has_namespace(self, namespace, timeout=None):
+        """Whether the host defines namespace."""
+        resp = self._simple("hasNamespace", namespace, timeout)
+        return bool(resp.get("ok"))
+
+    def get_manifest(self, namespace, timeout=None):
+        """The manifest of namespace, decoded from JSON (None when it has
+        none). Raises UnknownNamespaceError for a namespace the host does
+        not define."""
+        resp = self._simple("getManifest", namespace, timeout)
+        return resp.get("reply")
+
+    def list_services(self, namespace, timeout=None):
+        """The names of the services of namespace, sorted."""
+        resp = self._simple("listServices", namespace, timeout)
+        return sorted(resp.get("services") or [])
+
+    def _simple(self, typ, namespace, timeout):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        resp, _ = self._roundtrip("%s %s" % (typ, namespace), typ, namespace, None, None, None, None, deadline, None, frozenset())
+        return resp
+
+    # Internals.
+
+    def _features_for(self, args, timeout, cancel, deadline, what):
+        """The features the call can use: waits for the hello answer only
+        when the call would use one (a timeout, a cancel, a large bytes
+        argument)."""
+        if self._hello_done.is_set():
+            return self.features(wait=False)
+        big = any(isinstance(a, (bytes, bytearray, memoryview)) and len(a) >= MIN_BLOB for a in args)
+        if timeout is None and cancel is None and not big:
+            return frozenset()
+        self._wait(self._hello_done, deadline, cancel, what, None, frozenset())
+        return self.features(wait=False)
+
+    def _roundtrip(self, what, typ, namespace, name, args_json, ns_timeout, blobs, deadline, cancel, feats):
+        p = _Pending()
+        with self._lock:
+            if self._closed is not None:
+                raise _closed_for(what, self._closed)
+            seq = next(self._seq)
+            self._pending[seq] = p
+        frame = _frames.request(seq, typ, namespace, name, args_json, ns_timeout, blobs)
+        limit = self._send_limit()
+        size = len(frame) + sum(len(b) for b in blobs or ())
+        if size > limit:
+            self._take(seq)
+            raise TooLargeError("service %s: request of %d bytes is over the frame limit of %d bytes" % (what, size, limit))
+        try:
+            self._send(frame, blobs)
+        except OSError as e:
+            self._take(seq)
+            err = ConnectionClosedError("hostcall: writing to the host: %s" % e)
+            self._fail(err)
+            raise _closed_for(what, err) from None
+        self._wait(p.done, deadline, cancel, what, seq, feats)
+        if p.error is not None:
+            raise p.error
+        resp = p.resp
+        if resp.get("error") is not None or resp.get("code") is not None:
+            msg = resp.get("error") or ""
+            raise remote_error(msg, resp.get("code"))
+        return resp, p.blobs
+
+    def _wait(self, ev, deadline, cancel, what, seq, feats):
+        """Waits for ev. When the deadline passes or cancel is set first,
+        gives the call seq up (telling the host) and raises."""
+        while True:
+            step = None
+            if deadline is not None:
+                step = deadline - time.monotonic()
+                if step <= 0:
+                    if self._give_up(seq, feats):
+                        raise DeadlineExceededError("service %s: timed out waiting for the host" % what)
+                    ev.wait()  # the response won the race: it is being delivered
+                    return
+            if cancel is not None:
+                if cancel.is_set():
+                    if self._give_up(seq, feats):
+                        raise CanceledError("service %s: canceled by the caller" % what)
+                    ev.wait()
+                    return
+                step = _POLL if step is None else min(step, _POLL)
+            if ev.wait(step):
+                return
+
+    def _give_up(self, seq, feats):
+        """Forgets call seq and asks the host to cancel it. False when its
+        response won the race: the caller uses it."""
+        if seq is None:
+            return True
+        if self._take(seq) is None:
+            return False
+        if "cancel" in feats:
+            self._answer(_frames.request(seq, "cancel"))
+        return True
+
+    def _send_limit(self):
+        peer = self._peer
+        if peer is not None:
+            m = peer.get("maxFrame")
+            if type(m) is int and 0 < m < self._max:
+                return m
+        return self._max
+
+    def _send(self, frame, blobs):
+        with self._wlock:
+            self._stream.write(frame)
+            for b in blobs or ():
+                self._stream.write(b)
+
+    def _take(self, seq):
+        with self._lock:
+            return self._pending.pop(seq, None)
+
+    def _fail(self, err):
+        """Ends the connection with err: every pending call fails."""
+        with self._lock:
+            if self._closed is None:
+                self._closed = err
+            pending, self._pending = self._pending, {}
+        for p in pending.values():
+            p.error = err
+            p.finish()
+        self._hello_done.set()
+
+    def _answer(self, frame):
+        """Queues a frame that nobody waits for (a cancel, an answer to the
+        host's request) for a writer thread, so that the reader never blocks
+        on writing."""
+        with self._lock:
+            if self._closed is not None:
+                return
+            if self._answers is None:
+                self._answers = queue.Queue()
+                threading.Thread(target=self._answer_loop, name="hostcall-answers", daemon=True).start()
+            self._answers.put(frame)
+
+    def _answer_loop(self):
+        while True:
+            frame = self._answers.get()
+            try:
+                self._send(frame, None)
+            except OSError:
+                return
+
+    def _say_hello(self):
+        p = _Pending(self._hello_answered)
+        with self._lock:
+            seq = next(self._seq)
+            self._pending[seq] = p
+        hello = {"protocol": PROTOCOL, "features": list(FEATURES), "maxFrame": self._max}
+        frame = _frames.request(seq, "hello", args_json=_frames.dumps(hello))
+        try:
+            self._send(frame, None)
+        except OSError as e:
+            self._fail(ConnectionClosedError("hostcall: writing to the host: %s" % e))
+
+    def _hello_answered(self, p):
+        """Records the host's answer to hello: its hello, or protocol 1."""
+        r = p.resp
+        if r is not None and r.get("error") is None and isinstance(r.get("reply"), dict):
+            h = r["reply"]
+            if type(h.get("protocol")) is int and h["protocol"] >= 2 and isinstance(h.get("features") or [], list):
+                self._peer = h
+        self._hello_done.set()
+
+    def _read_loop(self):
+        fr = Framer(self._stream.read, self._max)
+        try:
+            while True:
+                f = fr.next()
+                if f is None:
+                    self._fail(ConnectionClosedError("hostcall: the host closed the connection"))
+                    return
+                self._handle(fr, f)
+        except TruncatedError as e:
+            self._fail(ConnectionClosedError("hostcall: the host closed the connection: %s" % e))
+        except OSError as e:
+            self._fail(ConnectionClosedError("hostcall: reading from the host: %s" % e))
+        except Exception as e:  # a bug here must not leave callers waiting
+            self._fail(ConnectionClosedError("hostcall: reader failed: %r" % e))
+
+    def _handle(self, fr, f):
+        if f.too_large:
+            seq, lengths = _frames.recover(f.head)
+            fr.read_blobs(lengths, False)
+            self._refuse(seq, TooLargeError("hostcall: response of %d bytes is over the frame limit of %d bytes" % (f.size, self._max)))
+            return
+        try:
+            if f.error is not None:
+                raise _frames.BadFrame(f.error)
+            m = _frames.parse(f.data)
+        except _frames.BadFrame as e:
+            seq, lengths = _frames.recover(f.data)
+            fr.read_blobs(lengths, False)
+            self._refuse(seq, BadReplyError("hostcall: %s" % e))
+            return
+        blobs, over = fr.read_blobs(m.get("blobs"), True)
+        if "type" in m:
+            self._answer(_frames.response(m["sequence"], 'this plugin serves no requests (got %s)' % json.dumps(m["type"]), "bad_request"))
+            return
+        p = self._take(m["sequence"])
+        if p is None:
+            return  # a response nobody waits for is dropped
+        if over:
+            p.error = TooLargeError("hostcall: response with its blobs is over the frame limit of %d bytes" % self._max)
+        p.resp, p.blobs = m, blobs
+        p.finish()
+
+    def _refuse(self, seq, err):
+        """Fails the call seq with err; a frame without a recoverable
+        sequence, or one nobody waits for, is dropped."""
+        if seq is None:
+            return
+        p = self._take(seq)
+        if p is not None:
+            p.error = err
+            p.finish()
+
+
+def _closed_for(what, err):
+    return ConnectionClosedError("service %s: %s" % (what, err.message))
+
+
+def _convert(reply, returns, blobs, what):
+    if returns is None:
+        return reply
+    if isinstance(returns, (list, tuple)):
+        kinds = list(returns) + [None] * (len(reply) - len(returns))
+    else:
+        kinds = [returns] * len(reply)
+    out = []
+    for i, (v, k) in enumerate(zip(reply, kinds)):
+        if k is bytes:
+            v = _to_bytes(v, blobs, what, i)
+        elif k is not None:
+            raise TypeError("returns: %r is not bytes or None" % (k,))
+        out.append(v)
+    return out
+
+
+def _to_bytes(v, blobs, what, i):
+    """A bytes result: a blob index, base64, or null (empty)."""
+    if v is None:
+        return b""
+    if type(v) is int:
+        if blobs is None or not 0 <= v < len(blobs):
+            raise BadReplyError("service %s: result %d names blob %d, and the response has %d" % (what, i, v, len(blobs or ())))
+        return blobs[v]
+    if isinstance(v, str):
+        try:
+            return base64.b64decode(v, validate=True)
+        except (binascii.Error, ValueError):
+            raise BadReplyError("service %s: result %d is not base64" % (what, i)) from None
+    raise BadReplyError("service %s: result %d is %s, not bytes" % (what, i, _frames.dumps(v)))
+
+
+class NotHostedClient:
+    """The client of a plugin that is not hosted: every call raises
+    NotHostedError, so that the plugin still runs without a host."""
+
+    protocol = None
+
+    def _fail(self, *args, **kwargs):
+        raise NotHostedError("hostcall: not hosted: the plugin was started without --host-file")
+
+    call = call_all = has_namespace = get_manifest = list_services = _fail
+
+    def service(self, namespace, name, **kwargs):
+        return self._fail
+
+    def features(self, wait=True):
+        return frozenset()
+
+    def close(self):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+
+def connect(urls=None, argv=None, max_frame=DEFAULT_MAX_FRAME):
+    """Connects to the host and returns a Client.
+
+    urls are the host URLs (one, opened read-write, or two: input then
+    output); by default they are found in argv (sys.argv[1:] by default) as
+    --host-file or --host arguments. A plugin without them is not hosted: it
+    gets a client whose every call raises NotHostedError, so that it still
+    runs.
+    """
+    if urls is None:
+        urls = host_urls(argv)
+    if not urls:
+        return NotHostedClient()
+    return Client(open_urls(urls), max_frame=max_frame)
+
+
+_default = None
+_default_lock = threading.Lock()
+
+
+def default():
+    """The process's client, connected on first use to the host named by
+    sys.argv. When connecting fails, the error is raised (and again on the
+    next use)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = connect()
+        return _default
