@@ -29,7 +29,7 @@ func Serve(ctx context.Context, reg *registry.Registry, r io.Reader, w io.Writer
 	}
 	cfg := newServeConfig(opts)
 	cfg.Registry = reg
-	err := engine.New(r, w, cfg).Serve(ctx)
+	err := engine.New(r, w, cfg).Serve(ctx, reg)
 	if err != nil && err != ctx.Err() {
 		err = fmt.Errorf("host: %w", err)
 	}

@@ -90,6 +90,9 @@ type Conn struct {
 
 	dead chan struct{} // closed by fail
 
+	reg    atomic.Pointer[registry.Registry] // served to the peer, once Serve has begun
+	peerCh chan struct{}                     // closed and replaced when the peer's hello changes
+
 	mu       sync.Mutex
 	err      error                   // terminal, set by fail: matches ErrClosed
 	pending  map[uint64]*pendingCall // calls this end made, by sequence
@@ -125,9 +128,12 @@ func New(r io.Reader, w io.Writer, cfg Config) *Conn {
 		dead:      make(chan struct{}),
 		pending:   make(map[uint64]*pendingCall),
 		inflight:  make(map[uint64]*call),
+		peerCh:    make(chan struct{}),
 	}
 	if cfg.Registry == nil {
 		c.startReading()
+	} else {
+		c.reg.Store(cfg.Registry)
 	}
 	if cfg.Hello {
 		c.sayHello()
@@ -211,6 +217,40 @@ func (c *Conn) Close() error {
 		c.readers.Wait()
 	})
 	return err
+}
+
+// registry returns the registry served to the peer, nil before Serve.
+func (c *Conn) registry() *registry.Registry { return c.reg.Load() }
+
+// setPeer records the peer's hello and wakes AwaitPeer.
+func (c *Conn) setPeer(h *wire.Hello) {
+	c.mu.Lock()
+	c.peer.Store(h)
+	close(c.peerCh)
+	c.peerCh = make(chan struct{})
+	c.mu.Unlock()
+}
+
+// AwaitPeer waits until the peer's hello lists feature f, the connection
+// ends or ctx ends.
+func (c *Conn) AwaitPeer(ctx context.Context, f string) error {
+	for {
+		c.mu.Lock()
+		ch, err := c.peerCh, c.err
+		c.mu.Unlock()
+		if c.PeerHas(f) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		select {
+		case <-ch:
+		case <-c.dead:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // Protocol returns the protocol version agreed with the peer: 2 once it

@@ -4,21 +4,33 @@ import (
 	"github.com/hostcall/hostcall/internal/wire"
 )
 
-// ourHello is what this end says in hello and answers to one.
+// ourHello is what this end says in hello and answers to one: "serve"
+// joins the features once it serves a registry.
 func (c *Conn) ourHello() []byte {
-	b, _ := wire.JSON.Marshal(wire.Hello{Protocol: wire.Protocol, Features: wire.Features, MaxFrame: int64(c.cfg.MaxFrame)})
+	features := wire.Features
+	if c.registry() != nil {
+		features = append(features[:len(features):len(features)], wire.FeatureServe)
+	}
+	b, _ := wire.JSON.Marshal(wire.Hello{Protocol: wire.Protocol, Features: features, MaxFrame: int64(c.cfg.MaxFrame)})
 	return b
 }
 
 // sayHello sends hello without waiting; the reader records the answer. A
 // protocol 1 peer answers with an error, and the connection stays in
-// protocol 1 mode: no cancel frames, no timeouts, no blobs.
+// protocol 1 mode: no cancel frames, no timeouts, no blobs. It may say it
+// again later (when it starts serving); the latest answer counts.
 func (c *Conn) sayHello() {
+	first := false
+	select {
+	case <-c.helloDone:
+	default:
+		first = true
+	}
 	p := &pendingCall{onDone: func(p *pendingCall) {
 		if p.err == nil && p.resp.Error == "" {
 			var h wire.Hello
 			if wire.JSON.Unmarshal(p.resp.Reply, &h) == nil && h.Protocol >= 2 {
-				c.peer.Store(&h)
+				c.setPeer(&h)
 			}
 		}
 		c.helloOnce.Do(func() { close(c.helloDone) })
@@ -27,7 +39,7 @@ func (c *Conn) sayHello() {
 		c.helloOnce.Do(func() { close(c.helloDone) })
 		return
 	}
-	if c.token != nil {
+	if first && c.token != nil {
 		c.readers.Add(1)
 		go c.readHello()
 	}
@@ -42,6 +54,6 @@ func (c *Conn) answerHello(req *wire.Request) {
 			return
 		}
 	}
-	c.peer.Store(&h)
+	c.setPeer(&h)
 	c.reply(&wire.Response{Sequence: req.Sequence, Reply: c.ourHello()})
 }

@@ -145,7 +145,7 @@ func (c *Conn) handleFrame(fr wire.Frame) error {
 // this end, or when this end serves nothing; otherwise it is a request
 // without a type, which a serving end answers with bad_request.
 func (c *Conn) parse(data []byte, req *wire.Request, resp *wire.Response) (isReq bool, err error) {
-	if c.cfg.Registry != nil {
+	if c.registry() != nil {
 		if err := wire.ParseRequest(data, req); err != nil {
 			return true, err
 		}
@@ -211,14 +211,14 @@ func (c *Conn) refuseFrame(rec wire.Recovered, code, msg string) {
 		p.finish()
 		return
 	}
-	if c.cfg.Registry != nil {
+	if c.registry() != nil {
 		c.replyError(rec.Sequence, code, msg)
 	}
 }
 
 // incoming names what this end mostly reads, for messages.
 func (c *Conn) incoming() string {
-	if c.cfg.Registry != nil {
+	if c.registry() != nil {
 		return "request"
 	}
 	return "response"

@@ -36,7 +36,7 @@ func peers(t *testing.T, regA, regB *registry.Registry) (a, b *Conn) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.Serve(ctx)
+			c.Serve(ctx, nil)
 		}()
 	}
 	t.Cleanup(func() {
@@ -140,7 +140,7 @@ func TestPeerGoneFailsCallsOnAServingConn(t *testing.T) {
 	br, aw, _ := os.Pipe()
 	a := New(ar, aw, Config{Registry: regA})
 	served := make(chan error, 1)
-	go func() { served <- a.Serve(context.Background()) }()
+	go func() { served <- a.Serve(context.Background(), nil) }()
 	got := make(chan error, 1)
 	go func() {
 		_, err := callInt(context.Background(), a, "never", 1)

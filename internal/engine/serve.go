@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hostcall/hostcall/internal/wire"
+	"github.com/hostcall/hostcall/registry"
 )
 
 // inlineBudget is how long a call may run on the reader's goroutine before
@@ -16,7 +17,7 @@ import (
 // service, short enough that a cancel frame or the next call waits little.
 const inlineBudget = 200 * time.Microsecond
 
-// Serve serves the connection's registry to the peer until the peer closes
+// Serve serves reg (nil: the Config's Registry) to the peer until the peer closes
 // its end, a read fails, or ctx ends, then cancels the calls still running,
 // waits for them within the drain timeout and flushes the responses
 // already queued.
@@ -27,9 +28,15 @@ const inlineBudget = 200 * time.Microsecond
 //
 // Serve returns nil when the peer closed the stream cleanly, ctx's error
 // when ctx ended it, and otherwise the error that ended it.
-func (c *Conn) Serve(ctx context.Context) error {
-	if c.cfg.Registry == nil {
-		panic("engine: Serve on a connection without a registry")
+func (c *Conn) Serve(ctx context.Context, reg *registry.Registry) error {
+	if reg == nil {
+		reg = c.cfg.Registry
+	}
+	if reg == nil {
+		panic("engine: Serve without a registry")
+	}
+	if err := c.takeReading(ctx, reg); err != nil {
+		return err
 	}
 	stop := context.AfterFunc(ctx, func() {
 		c.cancel(errShutdown) // running calls answer unavailable
@@ -52,6 +59,33 @@ func (c *Conn) Serve(ctx context.Context) error {
 		err = errors.Join(err, derr)
 	}
 	return err
+}
+
+// takeReading makes Serve the connection's reader: on a connection whose
+// callers read for themselves it waits for the read token and keeps it, so
+// that from then on one reader routes responses to callers and requests to
+// reg. A connection that says hello says it again, listing "serve": the
+// peer may call from then on.
+func (c *Conn) takeReading(ctx context.Context, reg *registry.Registry) error {
+	if c.token != nil {
+		select {
+		case <-c.token:
+		case <-c.dead:
+			return c.Err()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if !c.reg.CompareAndSwap(nil, reg) && c.reg.Load() != reg {
+		if c.token != nil {
+			c.token <- struct{}{}
+		}
+		return errors.New("engine: the connection is served already")
+	}
+	if c.cfg.Hello {
+		c.sayHello()
+	}
+	return nil
 }
 
 // serveRead is Serve's reader. Exactly one goroutine reads at a time:
@@ -114,7 +148,7 @@ func (c *Conn) runInline(cl *call) {
 // dispatch answers one request. Calls run concurrently (see admit); the
 // other requests are answered here, in the order they were read.
 func (c *Conn) dispatch(req *wire.Request, blobs [][]byte) {
-	reg := c.cfg.Registry
+	reg := c.registry()
 	if reg == nil {
 		c.trySend(wire.AppendResponse(wire.GetBuf(), &wire.Response{Sequence: req.Sequence, Code: wire.CodeBadRequest,
 			Error: fmt.Sprintf("this plugin serves no requests (got %q)", req.Type)}))

@@ -228,7 +228,7 @@ func (c *Conn) runCall(cl *call) {
 // blobs that follow it.
 func (c *Conn) invoke(cl *call) ([]byte, [][]byte, error) {
 	req := cl.req
-	svc, err := c.cfg.Registry.Lookup(req.Namespace, req.Name)
+	svc, err := c.registry().Lookup(req.Namespace, req.Name)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -33,6 +33,10 @@ const (
 	FeatureTimeout = "timeout"
 	FeatureCodes   = "codes"
 	FeatureBlobs   = "blobs"
+	// FeatureServe: the end that says it serves requests (PROTOCOL.md
+	// section 6): its peer may send it calls. Listed by a plugin once it
+	// serves its own registry, and by every host.
+	FeatureServe = "serve"
 )
 
 // DefaultMaxFrame is the default frame size limit, 64 MiB.
