@@ -19,7 +19,9 @@ import (
 // reg on it (with Serve), calls next with the options that tell the plugin
 // where the transport is (typically --host-file arguments, see
 // WithFilePath), and tears the transport down once next has returned, that
-// is once the plugin has exited. It returns the run's error.
+// is once the plugin has exited. It returns the run's error. ctx carries
+// the run (CallerFromContext): passing WithCallerFrom(ctx) to Serve gives
+// it to the services' calls.
 type BindFunc func(ctx context.Context, plug *pluginexec.Plugin, c *pluginexec.Command,
 	next func(context.Context, ...pluginexec.ExecOption) error, reg *registry.Registry) error
 
@@ -44,6 +46,8 @@ const DefaultHostFlag = "--host-file"
 // to, each run on its own connection. A plugin that exits, crashes or closes
 // its pipes ends its own connection and no other.
 //
+// The calls of each run carry the run, for CallerFromContext.
+//
 // The transport is chosen by the options: anonymous pipes reached through
 // procfs by default on Linux (WithAnonymousPipe), inherited descriptors
 // elsewhere (WithInheritedPipes), named pipes for plugins in containers
@@ -62,7 +66,14 @@ func Bind(reg *registry.Registry, opts ...BindOption) pluginexec.ExecOption {
 	f := cfg.bind(cfg)
 	return pluginexec.WithExecInterceptor(func(ctx context.Context, plug *pluginexec.Plugin, c *pluginexec.Command,
 		next func(context.Context, ...pluginexec.ExecOption) error) error {
-		return f(context.WithValue(ctx, hostFlagKey{}, cfg.flag), plug, c, next, reg)
+		r := &run{plug: plug, cmd: c}
+		ctx = context.WithValue(context.WithValue(ctx, hostFlagKey{}, cfg.flag), callerKey{}, r)
+		// The run's process id, for CallerFromContext, whatever the
+		// BindFunc passes to next.
+		started := func(ctx context.Context, opts ...pluginexec.ExecOption) error {
+			return next(ctx, append(opts, pluginexec.WithStartHook(r.startHook))...)
+		}
+		return f(ctx, plug, c, started, reg)
 	})
 }
 
@@ -177,6 +188,7 @@ func startSession(ctx context.Context, reg *registry.Registry, plug *pluginexec.
 			s.files = append(s.files, f)
 		}
 	}
+	opts = append(opts[:len(opts):len(opts)], WithCallerFrom(ctx))
 	go func() { s.done <- Serve(sctx, reg, r, w, opts...) }()
 	return s
 }

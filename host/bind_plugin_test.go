@@ -31,9 +31,10 @@ var bindManifest = pluginexec.Manifest{
 	Name:    "bindtest",
 	Version: "1.0.0",
 	Commands: []pluginexec.Command{
-		{Path: []string{"check"}, Type: "check"},       // connects, then calls bind.check
-		{Path: []string{"close"}, Type: "close"},       // holds a call, closes its pipes, stays
-		{Path: []string{"hostonly"}, Type: "hostonly"}, // knows --host only, calls calc.add
+		{Path: []string{"check"}, Type: "check"},           // connects, then calls bind.check
+		{Path: []string{"close"}, Type: "close"},           // holds a call, closes its pipes, stays
+		{Path: []string{"hostonly"}, Type: "hostonly"},     // knows --host only, calls calc.add
+		{Path: []string{"who", "am", "i"}, Type: "whoami"}, // calls caller.report with its own pid
 	},
 }
 
@@ -85,6 +86,16 @@ func bindPluginMain(args []string) int {
 			return 1
 		}
 		fmt.Println(s)
+	case "who":
+		// Tells the host its own process id, for the host to compare with
+		// what CallerFromContext says.
+		var report func(pid int) error
+		service.GetService("caller", "report", &report)
+		if err := report(os.Getpid()); err != nil {
+			fmt.Fprintln(os.Stderr, "plugin: report:", err)
+			return 1
+		}
+		fmt.Println("reported")
 	case "close":
 		// A call in flight, then the pipes closed while the process stays:
 		// the host must see the connection end now, not at exit.

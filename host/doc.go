@@ -13,6 +13,15 @@
 // reader, one batching writer, one owner of the connection's state, the
 // same codes, cancel, deadlines and blobs at both ends.
 //
+// # Callers
+//
+// Bind serves each plugin run on its own connection, and each call knows
+// its run: CallerFromContext gives a service the plugin, the command and
+// the process id the call came from (a BindFunc passes WithCallerFrom to
+// its Serve for that). Services that only some plugins may reach go in a
+// registry layer of their own per plugin instead (registry.Inherit, and
+// ExampleBind_perPluginLayers).
+//
 // # Concurrency
 //
 // One goroutine reads at a time. Calls run concurrently, each with a

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/hostcall/hostcall/host"
 	"github.com/hostcall/hostcall/pluginexec"
@@ -67,4 +68,38 @@ func ExampleBind_perPluginLayers() {
 		pluginexec.WithExecParallelism(4)); err != nil {
 		fmt.Println(err)
 	}
+}
+
+// A service learns which plugin run called it: the plugin, the command and
+// the process id. Here the plugin is this test binary, whose "add" command
+// calls calc.add(20, 22).
+func ExampleCallerFromContext() {
+	reg := registry.New()
+	reg.AddService("calc", "add", func(ctx context.Context, a, b int) int {
+		if c, ok := host.CallerFromContext(ctx); ok {
+			fmt.Printf("%s %v (pid known: %v) adds %d and %d\n", c.Plugin.Name, c.Command.Path, c.PID > 0, a, b)
+		}
+		return a + b
+	})
+	plug, err := exampleTestPlugin()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	err = pluginexec.Exec(context.Background(), pluginexec.IterateTyped(plug, "add"), nil, host.Bind(reg),
+		pluginexec.WithEnv(pluginEnv+"=1"), pluginexec.WithStdout(io.Discard))
+	fmt.Println("Exec:", err)
+	// Output:
+	// hosttest [add] (pid known: true) adds 20 and 22
+	// Exec: <nil>
+}
+
+// exampleTestPlugin describes this test binary as a plugin (see
+// pluginMain).
+func exampleTestPlugin() (*pluginexec.Plugin, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return pluginexec.NewPlugin(context.Background(), exe, pluginexec.WithEnv(pluginEnv+"=1"))
 }

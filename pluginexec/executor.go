@@ -35,7 +35,8 @@ const drainDelay = 2 * time.Second
 // left the group (setsid) is not ended; its hold on the output pipes is
 // cut after a short delay. On Linux the child also gets SIGKILL when the
 // host dies (the parent-death signal); with p.Credential set it runs as
-// that user and group (Unix only: elsewhere such a run fails). Only stdin,
+// that user and group (Unix only: elsewhere such a run fails). It reports
+// the start to p.Starting (WithStartHook). Only stdin,
 // stdout, stderr and p.ExtraFiles reach the child.
 //
 // As the plugin is not in the host's process group, a terminal's Ctrl-C
@@ -51,9 +52,12 @@ func DefaultExecutor(ctx context.Context, p *Process) error {
 	if err != nil {
 		return err
 	}
+	started := starting(p)
 	if err := start(cmd); err != nil {
+		started(0)
 		return startError(p, err)
 	}
+	started(cmd.Process.Pid)
 	g := newGroup(cmd.Process)
 	stop := watch(ctx, g, p.GracePeriod)
 	err = reap(cmd, g, p.GracePeriod)

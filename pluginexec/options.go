@@ -29,6 +29,7 @@ type ExecConfig struct {
 	handler      func(*Plugin, *Command, error) error
 	checksum     *checksum
 	credential   *Credential // shared, never modified
+	startHooks   []StartHook
 }
 
 // ExecOption configures Exec, and the info runs of NewPlugin and
@@ -66,6 +67,7 @@ func (c *ExecConfig) clone() *ExecConfig {
 	d.prependArgs = slices.Clone(c.prependArgs)
 	d.extraFiles = slices.Clone(c.extraFiles)
 	d.env = slices.Clone(c.env)
+	d.startHooks = slices.Clone(c.startHooks)
 	return &d
 }
 

@@ -36,6 +36,11 @@ type Process struct {
 	// Credential, when not nil, is the user and group the process runs as
 	// (WithCredential); nil runs it as the host's.
 	Credential *Credential
+	// Starting, when not nil, is the start hook of the run (WithStartHook):
+	// the executor calls it just before it starts the process, then the
+	// function it returns once, with the process's id, or 0 if the process
+	// could not start. DefaultExecutor does.
+	Starting StartHook
 }
 
 // processRun builds a Process from a configuration, runs it with the
@@ -64,6 +69,7 @@ func (r *processRun) run(ctx context.Context, stdout io.Writer) (tail string, er
 		ExtraFiles:  slices.Clone(r.cfg.extraFiles),
 		GracePeriod: r.cfg.gracePeriod,
 		Credential:  cloneCredential(r.cfg.credential),
+		Starting:    startHook(r.cfg.startHooks),
 	}
 	err = r.execute(ctx, p)
 	sink.Close()

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+
+	"github.com/hostcall/hostcall/internal/wire"
 )
 
 // Registry is one layer of namespaces. The zero value is not usable: call
@@ -184,13 +186,13 @@ func (r *Registry) ServiceNames(ns string) ([]string, bool) {
 func (r *Registry) Lookup(ns, name string) (*Service, error) {
 	n := r.find(ns)
 	if n == nil {
-		return nil, fmt.Errorf("%s.%s: %w %q", ns, name, ErrUnknownNamespace, ns)
+		return nil, fmt.Errorf("%s.%s: %w %q", wire.Printable(ns, true), wire.Printable(name, true), ErrUnknownNamespace, ns)
 	}
 	n.mu.RLock()
 	s := n.services[name]
 	n.mu.RUnlock()
 	if s == nil {
-		return nil, fmt.Errorf("%s.%s: %w", ns, name, ErrUnknownService)
+		return nil, fmt.Errorf("%s.%s: %w", wire.Printable(ns, true), wire.Printable(name, true), ErrUnknownService)
 	}
 	return s, nil
 }

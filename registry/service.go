@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"runtime/debug"
 	"strconv"
-	"strings"
 
 	jsoniter "github.com/json-iterator/go"
 	"github.com/modern-go/reflect2"
@@ -241,7 +240,10 @@ func (s *Service) decodeArg(iter *jsoniter.Iterator, p param, i int, blobs [][]b
 // path only.
 func (s *Service) decodeRest(args []byte, in []reflect.Value, n int, blobs [][]byte, iterErr error) ([]reflect.Value, int, error) {
 	var elems []json.RawMessage
-	if json.Unmarshal(args, &elems) != nil || n > len(elems) {
+	if err := json.Unmarshal(args, &elems); err != nil {
+		return nil, 0, s.badArgs("args: %s", wire.DecodeError(err))
+	}
+	if n > len(elems) {
 		return nil, 0, s.badArgs("args: %s", wire.DecodeError(iterErr))
 	}
 	for ; n < len(elems); n++ {
@@ -277,13 +279,13 @@ func (s *Service) decodeElem(elem []byte, p param, i int, blobs [][]byte) (refle
 	if p.bytes && len(elem) > 0 && (elem[0] == '-' || '0' <= elem[0] && elem[0] <= '9') {
 		k, err := strconv.Atoi(string(elem))
 		if err != nil || k < 0 || k >= len(blobs) {
-			return ptr, s.badArgs("argument %d ([]byte): blob index %s, but the frame has %d blobs", i, elem, len(blobs))
+			return ptr, s.badArgs("argument %d ([]byte): blob index %s, but the frame has %d blobs", i, wire.Clip(elem), len(blobs))
 		}
 		ptr.Elem().SetBytes(blobs[k])
 		return ptr.Elem(), nil
 	}
 	if err := json.Unmarshal(elem, ptr.Interface()); err != nil {
-		return ptr, s.badArgs("argument %d (%v): %s", i, p.typ, strings.TrimPrefix(err.Error(), "json: "))
+		return ptr, s.badArgs("argument %d (%v): %s", i, p.typ, wire.DecodeValueError(p.typ, elem, err))
 	}
 	return ptr.Elem(), nil
 }

@@ -171,7 +171,7 @@ func (st *stub) decodeResults(reply []byte, blobs [][]byte) ([]reflect.Value, er
 				n++
 				continue
 			}
-			v, err := st.decodeResult(iter, n, blobs)
+			v, err := st.decodeResult(iter, reply, n, blobs)
 			if err != nil {
 				return nil, err
 			}
@@ -182,7 +182,7 @@ func (st *stub) decodeResults(reply []byte, blobs [][]byte) ([]reflect.Value, er
 		return nil, fmt.Errorf("service %s: %w: reply is not a JSON array", st.what, ErrBadReply)
 	}
 	if iter.Error != nil {
-		return nil, fmt.Errorf("service %s: %w: %v", st.what, ErrBadReply, iter.Error)
+		return nil, fmt.Errorf("service %s: %w: %s", st.what, ErrBadReply, wire.DecodeError(iter.Error))
 	}
 	if n != len(st.outs) {
 		return nil, fmt.Errorf("service %s: %w: the host returned %d results, %v expects %d",
@@ -191,7 +191,11 @@ func (st *stub) decodeResults(reply []byte, blobs [][]byte) ([]reflect.Value, er
 	return out, nil
 }
 
-func (st *stub) decodeResult(iter *jsoniter.Iterator, i int, blobs [][]byte) (reflect.Value, error) {
+// decodeResult decodes result i, at iter in reply. A value that does not
+// fit the result's type is reported as wanted and found (the reply is
+// decoded again for that, on the error path only), in clean text whatever
+// the host sent.
+func (st *stub) decodeResult(iter *jsoniter.Iterator, reply []byte, i int, blobs [][]byte) (reflect.Value, error) {
 	t := st.outs[i]
 	v := reflect.New(t)
 	if t == bytesType && iter.WhatIsNext() == jsoniter.NumberValue {
@@ -204,7 +208,8 @@ func (st *stub) decodeResult(iter *jsoniter.Iterator, i int, blobs [][]byte) (re
 	}
 	iter.ReadVal(v.Interface())
 	if iter.Error != nil {
-		return v, fmt.Errorf("service %s: %w: result %d (%v): %v", st.what, ErrBadReply, i, t, iter.Error)
+		return v, fmt.Errorf("service %s: %w: result %d (%v): %s", st.what, ErrBadReply, i, t,
+			wire.DecodeElemError(t, reply, i, iter.Error))
 	}
 	return v.Elem(), nil
 }

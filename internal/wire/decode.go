@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -787,14 +786,4 @@ func skipDigits(data []byte, i int) int {
 		i++
 	}
 	return i
-}
-
-// DecodeError returns the codec's message for err without the dump of the
-// input it appends, which can be long and holds raw bytes.
-func DecodeError(err error) string {
-	msg := err.Error()
-	if i := strings.Index(msg, ", error found in #"); i >= 0 {
-		msg = msg[:i]
-	}
-	return msg
 }

@@ -128,6 +128,11 @@ func (h *hostile) wait(ch <-chan result, what string) result {
 	h.t.Helper()
 	select {
 	case r := <-ch:
+		if r.err != nil {
+			if f := messageFault(r.err.Error()); f != "" {
+				h.t.Errorf("%s: the client's error message is not clean text: %s", what, f)
+			}
+		}
 		return r
 	case <-time.After(watchdog):
 		h.t.Fatalf("%s: the call did not return within %v", what, watchdog)

@@ -57,6 +57,10 @@
 // must never panic or hang, and each pending call gets its own answer or an
 // error, never another call's answer.
 //
+// On both sides every error message, the host's as sent and the client's
+// as returned, must be valid UTF-8 without control characters, whatever
+// bytes came (messages_test.go).
+//
 // Known deviations from PROTOCOL.md found by this suite are asserted in
 // their correct form and reported as KNOWN BUG lines instead of failures
 // while they last (see knownBug); a fixed one simply passes.

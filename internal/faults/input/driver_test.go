@@ -196,6 +196,9 @@ func (d *driver) read(what string) *response {
 		d.failf("%s: undecodable response (%v): %q", what, err, clip(line))
 		return &response{Sequence: new(uint64), Error: "undecodable"}
 	}
+	if f := hostMessageFault(line); f != "" {
+		d.failf("%s: the host's error message is not clean text: %s", what, f)
+	}
 	return &r
 }
 

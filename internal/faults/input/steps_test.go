@@ -266,7 +266,7 @@ func utf8Steps() []step {
 			want: served(`["a\ufffdb\ufffd\ufffd\ufffd-x\ufffd\ufffdy"]`)},
 		{kind: "utf8", what: "a lone surrogate escape", send: frame(call("calc", "concat", `["-","\ud800x"]`)), want: served(`["\ufffdx"]`)},
 		{kind: "utf8", what: "in the namespace", send: frame(call("fa\xffults", "add", "[1,2]")), want: answered("unknown_namespace", "unknown namespace")},
-		{kind: "utf8", what: "in the service name", send: frame(call("faults", "ad\xc0d", "[1,2]")), want: answered("unknown_service", "ad\ufffdd: unknown service")},
+		{kind: "utf8", what: "in the service name", send: frame(call("faults", "ad\xc0d", "[1,2]")), want: answered("unknown_service", `"ad\xc0d": unknown service`)},
 		{kind: "utf8", what: "in the type", send: frame(`{"sequence":%d,"type":"call` + "\xff" + `","namespace":"faults","name":"add","args":[1,2]}`),
 			want: answered("bad_request", "unknown request type")},
 		{kind: "utf8", what: "in an unknown member's name: ignored", send: frame(`{"sequence":%d,"type":"call","namespace":"faults","name":"add","args":[2,3],"` + "\xff\xfe" + `":1}`),
