@@ -65,7 +65,7 @@ func openFD(u *url.URL, flag int) (io.ReadWriteCloser, error) {
 		// closing the old number leaves nothing to undo.
 		_ = unix.Close(fd)
 		adopted.fds[fd] = true
-		// Ours alone now: in non-blocking mode, reads and writes go
+		// Not shared in this process now: in non-blocking mode, reads and writes go
 		// through the runtime's poller, so deadlines interrupt them and
 		// Close does not wait for a write that a peer never drains.
 		_ = unix.SetNonblock(nfd, true)

@@ -37,11 +37,14 @@
 // Each hostcall call opens the host's pipes anew and reads its own reply,
 // nothing after it: a shell plugin makes one call at a time (two calls
 // running at once on the same pipes could each read the other's reply).
-// This works with the host's anonymous pipes (file:///proc/PID/fd/N: each
-// open is a new reader and writer of the same pipe) and with inherited
-// descriptors (fd://N, which the shell's children inherit), not with named
-// pipes, whose host sees the end of the plugin's stream when the first
-// hostcall call closes it.
+// This works with inherited descriptors (host.WithInheritedPipes: fd://N,
+// which the shell and each of its children hold), the transport hostcall
+// run uses by default. It does not work with the host's anonymous pipes
+// reached through procfs: the host closes its copies of a plugin's ends
+// once the plugin has opened them (so that no other process can open them
+// by name, see SECURITY.md), so only the first hostcall call can open
+// them. Nor with named pipes, which the host removes once opened and whose
+// stream ends when the first hostcall call closes it.
 package main
 
 import (
@@ -61,7 +64,7 @@ const (
 
 const usage = `usage:
   hostcall info PLUGIN
-  hostcall run [--registry FILE] [--transport procfs|inherited|named] PLUGIN [CMD...]
+  hostcall run [--registry FILE] [--transport inherited|procfs|named] PLUGIN [CMD...]
   hostcall call [--host-file URL]... [--timeout DURATION] NAMESPACE NAME [ARGS...]
   hostcall env [PLUGIN-ARGS...]
   hostcall --version

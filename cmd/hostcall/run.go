@@ -25,9 +25,9 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs.SetInterspersed(false)
 	fs.SetOutput(stderr)
 	regFile := fs.String("registry", "", "JSON file of canned services (see go doc github.com/hostcall/hostcall/cmd/hostcall); none by default")
-	transport := fs.String("transport", "procfs", "how the plugin reaches the host: procfs (anonymous pipes), inherited (fd://3, fd://4) or named (FIFOs)")
+	transport := fs.String("transport", "inherited", "how the plugin reaches the host: inherited (fd://3, fd://4), procfs (anonymous pipes, opened once) or named (FIFOs, opened once)")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: hostcall run [--registry FILE] [--transport procfs|inherited|named] PLUGIN [CMD...]\n")
+		fmt.Fprint(stderr, "usage: hostcall run [--registry FILE] [--transport inherited|procfs|named] PLUGIN [CMD...]\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
