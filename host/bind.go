@@ -13,6 +13,7 @@ import (
 	"github.com/hostcall/hostcall/opener"
 	"github.com/hostcall/hostcall/pluginexec"
 	"github.com/hostcall/hostcall/registry"
+	"github.com/hostcall/hostcall/service"
 )
 
 // BindFunc connects reg to one plugin run: it prepares a transport, serves
@@ -34,6 +35,10 @@ type bindConfig struct {
 	serve    []ServeOption
 	teardown time.Duration
 	owner    *pipeOwner // the plugins' uid and gid, if not the host's
+
+	onConnect func(context.Context, *service.Client) // see OnConnect
+	command   []string                               // Start's command (WithCommand)
+	exec      []pluginexec.ExecOption                // Start's exec options (WithExecOptions)
 }
 
 // pipeOwner is the user and group the plugins run as.
@@ -57,12 +62,7 @@ func Bind(reg *registry.Registry, opts ...BindOption) pluginexec.ExecOption {
 	if reg == nil {
 		panic("host: Bind with a nil registry")
 	}
-	cfg := &bindConfig{bind: defaultBinder, flag: DefaultHostFlag, teardown: 2 * time.Second}
-	for _, o := range opts {
-		if o != nil {
-			o(cfg)
-		}
-	}
+	cfg := newBindConfig(opts)
 	f := cfg.bind(cfg)
 	return pluginexec.WithExecInterceptor(func(ctx context.Context, plug *pluginexec.Plugin, c *pluginexec.Command,
 		next func(context.Context, ...pluginexec.ExecOption) error) error {
@@ -75,6 +75,25 @@ func Bind(reg *registry.Registry, opts ...BindOption) pluginexec.ExecOption {
 		}
 		return f(ctx, plug, c, started, reg)
 	})
+}
+
+func newBindConfig(opts []BindOption) *bindConfig {
+	cfg := &bindConfig{bind: defaultBinder, flag: DefaultHostFlag, teardown: 2 * time.Second}
+	for _, o := range opts {
+		if o != nil {
+			o(cfg)
+		}
+	}
+	return cfg
+}
+
+// OnConnect makes Bind hand f the client of each run's connection, once
+// the plugin is connected, so that the host can call the plugin while it
+// runs (the plugin serves with service.Serve; a client's AwaitServing
+// waits for that). f runs in a goroutine of its own; its ctx ends with the
+// run, and CallerFromContext(ctx) says which run it is.
+func OnConnect(f func(ctx context.Context, c *service.Client)) BindOption {
+	return func(cfg *bindConfig) { cfg.onConnect = f }
 }
 
 // hostFlagKey carries Bind's host flag, in the context given to its
@@ -178,9 +197,10 @@ type session struct {
 	files  []*os.File // closed by the binder once the session has finished
 }
 
-// startSession serves reg on r and w in a goroutine.
-func startSession(ctx context.Context, reg *registry.Registry, plug *pluginexec.Plugin, c *pluginexec.Command,
-	r io.Reader, w io.Writer, opts []ServeOption) *session {
+// startSession serves reg on r and w in a goroutine, on a client through
+// which the host can call the plugin too (OnConnect).
+func startSession(ctx context.Context, cfg *bindConfig, reg *registry.Registry, plug *pluginexec.Plugin, c *pluginexec.Command,
+	r io.Reader, w io.Writer) *session {
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s := &session{cancel: cancel, done: make(chan error, 1), what: runName(plug, c)}
 	for _, x := range []any{r, w} {
@@ -188,8 +208,12 @@ func startSession(ctx context.Context, reg *registry.Registry, plug *pluginexec.
 			s.files = append(s.files, f)
 		}
 	}
-	opts = append(opts[:len(opts):len(opts)], WithCallerFrom(ctx))
-	go func() { s.done <- Serve(sctx, reg, r, w, opts...) }()
+	opts := append(cfg.serve[:len(cfg.serve):len(cfg.serve)], WithCallerFrom(ctx), answerHello)
+	client := service.NewClient(r, w, service.WithServeOptions(opts...))
+	go func() { s.done <- hostError(sctx, client.Serve(sctx, reg)) }()
+	if cfg.onConnect != nil {
+		go cfg.onConnect(sctx, client) // sctx keeps ctx's values: the run, for CallerFromContext
+	}
 	return s
 }
 

@@ -65,7 +65,7 @@ func (cfg *bindConfig) serveFIFOs(ctx context.Context, plug *pluginexec.Plugin, 
 		// The plugin holds both its ends: the names are of no more use to
 		// it, and only a way in for others.
 		os.RemoveAll(dir)
-		connected <- startSession(ctx, reg, plug, cmd, rf.f, wf.f, cfg.serve)
+		connected <- startSession(ctx, cfg, reg, plug, cmd, rf.f, wf.f)
 	}()
 	sub := filepath.Base(dir)
 	runErr := next(ctx, cfg.hostArgs(

@@ -64,7 +64,7 @@ func (cfg *bindConfig) servePipes(ctx context.Context, plug *pluginexec.Plugin, 
 		return err
 	}
 	r := newFirstBytes(p.hostR)
-	s := startSession(ctx, reg, plug, c, r, p.hostW, cfg.serve)
+	s := startSession(ctx, cfg, reg, plug, c, r, p.hostW)
 	stopHandOff := p.handOff(r.arrived, inherited)
 	runErr := next(ctx, opt)
 	stopHandOff()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hostcall/hostcall/internal/engine"
 	"github.com/hostcall/hostcall/internal/wire"
+	"github.com/hostcall/hostcall/service"
 )
 
 // Defaults of the serve options.
@@ -16,8 +17,9 @@ const (
 	DefaultDrainTimeout = engine.DefaultDrainTimeout
 )
 
-// ServeOption configures Serve.
-type ServeOption func(*serveConfig)
+// ServeOption configures Serve. It is service.ServeOption: the same options
+// configure a plugin that serves (service.WithServeOptions).
+type ServeOption = service.ServeOption
 
 // serveConfig is the engine's configuration of a served connection.
 type serveConfig = engine.Config

@@ -29,12 +29,20 @@ func Serve(ctx context.Context, reg *registry.Registry, r io.Reader, w io.Writer
 	}
 	cfg := newServeConfig(opts)
 	cfg.Registry = reg
-	err := engine.New(r, w, cfg).Serve(ctx, reg)
+	return hostError(ctx, engine.New(r, w, cfg).Serve(ctx, reg))
+}
+
+// hostError words an error of Serve.
+func hostError(ctx context.Context, err error) error {
 	if err != nil && err != ctx.Err() {
 		err = fmt.Errorf("host: %w", err)
 	}
 	return err
 }
+
+// answerHello makes a connection answer the plugin's hello instead of
+// saying its own: the host's side.
+func answerHello(c *serveConfig) { c.Hello = false }
 
 // errStillRunning marks Serve's report of services that outlived the drain
 // timeout.

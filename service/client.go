@@ -18,17 +18,14 @@ type Client struct {
 // ClientOption configures NewClient.
 type ClientOption func(*clientConfig)
 
-type clientConfig struct {
-	maxFrame int
-	hello    bool
-}
+type clientConfig = engine.Config
 
 // WithMaxFrameSize sets the largest frame the client sends or accepts
 // (default 64 MiB).
 func WithMaxFrameSize(n int) ClientOption {
 	return func(c *clientConfig) {
 		if n > 0 {
-			c.maxFrame = n
+			c.MaxFrame = n
 		}
 	}
 }
@@ -36,7 +33,7 @@ func WithMaxFrameSize(n int) ClientOption {
 // WithProtocol1 makes the client speak protocol 1 only: no hello, so no
 // cancel frames and no timeouts are sent.
 func WithProtocol1() ClientOption {
-	return func(c *clientConfig) { c.hello = false }
+	return func(c *clientConfig) { c.Hello = false }
 }
 
 // NewClient starts a client that reads the host's responses from r and
@@ -44,13 +41,14 @@ func WithProtocol1() ClientOption {
 // answer. The client owns r and w: Close closes them when they are
 // io.Closers.
 func NewClient(r io.Reader, w io.Writer, opts ...ClientOption) *Client {
-	cfg := clientConfig{maxFrame: wire.DefaultMaxFrame, hello: true}
+	cfg := clientConfig{MaxFrame: wire.DefaultMaxFrame, Hello: true}
 	for _, o := range opts {
 		if o != nil {
 			o(&cfg)
 		}
 	}
-	return &Client{conn: engine.New(r, w, engine.Config{MaxFrame: cfg.maxFrame, Hello: cfg.hello})}
+	cfg.Registry = nil // served by Serve
+	return &Client{conn: engine.New(r, w, cfg)}
 }
 
 // newFailedClient returns a client on which every call fails with err.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hostcall/hostcall/internal/hosttest"
+	"github.com/hostcall/hostcall/registry"
 	"github.com/hostcall/hostcall/service"
 )
 
@@ -34,6 +35,8 @@ var update = flag.Bool("update", false, "rewrite the > and result lines of the g
 //	! hasNamespace NS | getManifest NS | listServices NS
 //	! result TEXT         the last action's result: its JSON, or error[SENTINELS]: MESSAGE
 //	! eof                 the host closes its stream
+//	! serve               the client starts serving pluginRegistry (Client.Serve)
+//	! served              wait until Serve has returned
 //
 // The client is created before the first line; protocol1.txt-style files
 // whose name starts with "p1-" create it with WithProtocol1.
@@ -85,6 +88,7 @@ func replayClient(t *testing.T, steps []hosttest.Step, opts []service.ClientOpti
 	}()
 	got := map[int]string{}
 	var last *action
+	var served chan error
 	for _, st := range steps {
 		switch st.Kind {
 		case ">":
@@ -117,6 +121,19 @@ func replayClient(t *testing.T, steps []hosttest.Step, opts []service.ClientOpti
 				}
 			case "eof":
 				p.HostW.Close()
+			case "serve":
+				served = make(chan error, 1)
+				go func() { served <- c.Serve(context.Background(), goldenPluginRegistry()) }()
+			case "served":
+				select {
+				case err := <-served:
+					got[st.Line] = "! served"
+					if err != nil {
+						t.Errorf("line %d: Serve = %v, want nil at the host's end of stream", st.Line, err)
+					}
+				case <-time.After(10 * time.Second):
+					t.Fatalf("line %d: Serve has not returned in 10s", st.Line)
+				}
 			case "result":
 				var r string
 				select {
@@ -236,4 +253,17 @@ func formatResult(v any, err error) string {
 	enc.SetEscapeHTML(false)
 	enc.Encode(v)
 	return strings.TrimSpace(b.String())
+}
+
+// goldenPluginRegistry is what a transcript's client serves (! serve).
+func goldenPluginRegistry() *registry.Registry {
+	reg := registry.New()
+	reg.Define("plug", json.RawMessage(`{"description":"the plugin's own"}`))
+	reg.AddService("plug", "add", func(a, b int) int { return a + b })
+	reg.AddService("plug", "fail", func() error { return errors.New("plugin says no") })
+	reg.AddService("plug", "wait", func(ctx context.Context) error {
+		<-ctx.Done()
+		return ctx.Err()
+	})
+	return reg
 }

@@ -77,9 +77,11 @@ type Conn struct {
 	helloOnce sync.Once
 
 	// Reading (see read.go).
-	token   chan struct{}  // the read token while nobody reads; nil when callers never read
-	readers sync.WaitGroup // goroutines reading on their own
-	resume  func() error   // finishes a frame whose blobs a woken reader left
+	token chan struct{} // the read token while nobody reads; nil when callers never read
+	// serveWanted: Serve waits for the token; callers reading give it up.
+	serveWanted atomic.Bool
+	readers     sync.WaitGroup // goroutines reading on their own
+	resume      func() error   // finishes a frame whose blobs a woken reader left
 
 	// Serving (see serve.go).
 	calls     sync.WaitGroup // the served calls' goroutines
@@ -251,6 +253,17 @@ func (c *Conn) AwaitPeer(ctx context.Context, f string) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// CloseWrite ends the stream to the peer, after the frames already
+// queued: the peer reads the end of its input (a plugin in service.Serve
+// returns), while this end goes on reading what the peer still sends.
+func (c *Conn) CloseWrite() error {
+	c.wr.Close(true)
+	if cl, ok := c.w.(io.Closer); ok && any(c.r) != any(c.w) {
+		return cl.Close()
+	}
+	return nil
 }
 
 // Protocol returns the protocol version agreed with the peer: 2 once it

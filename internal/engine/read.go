@@ -57,12 +57,20 @@ func (c *Conn) await(ctx context.Context, p *pendingCall) bool {
 		cancel = ctx.Done()
 	}
 	for {
+		token := c.token // nil without a token: never ready
+		if c.serveWanted.Load() {
+			token = nil // Serve takes the token next and keeps it
+		}
 		select {
 		case <-p.done:
 			return true
 		case <-cancel:
 			return false
-		case <-c.token: // nil without a token: never ready
+		case <-token:
+			if c.serveWanted.Load() {
+				c.token <- struct{}{}
+				continue
+			}
 			woken := c.readUntil(ctx, p.done)
 			c.token <- struct{}{}
 			if !woken {
@@ -85,8 +93,8 @@ func (c *Conn) readUntil(ctx context.Context, done <-chan struct{}) (woken bool)
 			return false
 		default:
 		}
-		if ctx != nil && ctx.Err() != nil {
-			return true
+		if ctx != nil && ctx.Err() != nil || c.serveWanted.Load() {
+			return true // the caller's context ended, or Serve wants to read
 		}
 		if err := c.readOne(); err != nil {
 			c.fail(err)

@@ -67,7 +67,12 @@ func (c *Conn) Serve(ctx context.Context, reg *registry.Registry) error {
 // reg. A connection that says hello says it again, listing "serve": the
 // peer may call from then on.
 func (c *Conn) takeReading(ctx context.Context, reg *registry.Registry) error {
+	if err := c.Err(); err != nil {
+		return err // a failed connection (not hosted), or one that ended
+	}
 	if c.token != nil {
+		c.serveWanted.Store(true)
+		c.fr.Wake() // a caller reading for itself hands the token over
 		select {
 		case <-c.token:
 		case <-c.dead:
@@ -102,10 +107,7 @@ func (c *Conn) takeReading(ctx context.Context, reg *registry.Registry) error {
 // docs/bench).
 func (c *Conn) serveRead(gen uint64) {
 	for {
-		fr, err := c.fr.Next()
-		if err == nil {
-			err = c.handleFrame(fr)
-		}
+		err := c.readOne() // a Wake left from the callers' reading is no error
 		if err == nil && c.readGen.Load() != gen {
 			return // another reader took over during an inline call
 		}
