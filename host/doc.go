@@ -22,6 +22,13 @@
 // registry layer of their own per plugin instead (registry.Inherit, and
 // ExampleBind_perPluginLayers).
 //
+// # Calling plugins
+//
+// Start runs a long-lived plugin that serves its own registry
+// (service.Serve) and returns a *Running whose GetService fills funcs that
+// call the plugin; OnConnect hands the host the client of each run that
+// Bind serves, for plugins run to completion. Calls nest both ways.
+//
 // # Concurrency
 //
 // One goroutine reads at a time. Calls run concurrently, each with a
