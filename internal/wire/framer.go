@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"weak"
 )
 
 // ErrTruncated reports a stream that ended inside a frame.
@@ -30,6 +31,9 @@ const maxLimit = math.MaxInt - headSize - 1
 // maxRetries is how many reads in a row may return no bytes and no error
 // before a Framer gives up with io.ErrNoProgress.
 const maxRetries = 100
+
+// initialSize is the size of a Framer's buffer while its frames are small.
+const initialSize = 64 << 10
 
 // headSize is how much of a frame too large to keep is retained, so that its
 // sequence (and blobs) can still be recovered.
@@ -71,6 +75,11 @@ type Framer struct {
 	err  error
 	last int64 // size of the last frame returned by Next, for ReadBlobs
 
+	// small is the initial buffer, which buf returns to once a larger one
+	// is empty (see fill); spare is the larger one, until it is collected.
+	small []byte
+	spare weak.Pointer[spareBuf]
+
 	wk  *waker   // set by Wakeable
 	cur partial  // Next's progress through an object
 	bl  blobRead // ReadBlobs' progress through a frame's blobs
@@ -91,11 +100,12 @@ func NewFramer(r io.Reader, max int) *Framer {
 	if max > maxLimit {
 		max = maxLimit
 	}
-	n := 64 << 10
+	n := initialSize
 	if n > max+1 {
 		n = max + 1
 	}
-	return &Framer{r: r, max: max, buf: make([]byte, n)}
+	buf := make([]byte, n)
+	return &Framer{r: r, max: max, buf: buf, small: buf}
 }
 
 // Max returns the frame size limit.
@@ -202,6 +212,12 @@ func (f *Framer) seekObject() error {
 // fill reads more input into the buffer, compacting or growing it first.
 // It moves unread data to the front, so callers must rebase their offsets
 // against r0.
+//
+// The buffer holds at most the limit and a head (growBuffer). Once it is
+// empty, a buffer grown past the initial size is let go before the read,
+// which may wait for the peer a long time: the Framer keeps only a weak
+// reference to it, and takes it back when a large frame comes before the
+// garbage collector has reclaimed it.
 func (f *Framer) fill() error {
 	if f.err != nil {
 		return f.err
@@ -210,21 +226,44 @@ func (f *Framer) fill() error {
 		f.w0 = copy(f.buf, f.buf[f.r0:f.w0])
 		f.r0 = 0
 	}
+	if f.w0 == 0 && len(f.buf) > len(f.small) {
+		f.spare = weak.Make(&spareBuf{f.buf})
+		f.buf = f.small
+	}
 	if f.w0 == len(f.buf) {
-		n := 2 * len(f.buf)
-		if n > f.max+headSize+1 {
-			n = f.max + headSize + 1
-		}
-		if n <= len(f.buf) { // cannot happen while the frame is within max
-			n = len(f.buf) + 1
-		}
-		nb := make([]byte, n)
-		copy(nb, f.buf[:f.w0])
-		f.buf = nb
+		f.growBuffer()
 	}
 	n, err := f.read(f.buf[f.w0:])
 	f.w0 += n
 	return err
+}
+
+// spareBuf holds a buffer the Framer let go, for a weak reference to it.
+type spareBuf struct{ b []byte }
+
+// growBuffer replaces the full buffer with a larger one. It doubles while
+// the buffer is under an eighth of the limit, then goes straight to the
+// limit and a head: the buffers left behind by doubling, which the garbage
+// collector may not have reclaimed yet, add up to at most a quarter of the
+// limit, where doubling all the way would leave as much as the limit.
+func (f *Framer) growBuffer() {
+	limit := f.max + headSize + 1
+	n := 2 * len(f.buf)
+	if n > f.max/8 || n > limit {
+		n = limit
+	}
+	if n <= len(f.buf) { // cannot happen while the frame is within max
+		n = len(f.buf) + 1
+	}
+	var nb []byte
+	if sp := f.spare.Value(); sp != nil && len(sp.b) >= n {
+		nb = sp.b
+	} else {
+		nb = make([]byte, n)
+	}
+	f.spare = weak.Pointer[spareBuf]{}
+	copy(nb, f.buf[:f.w0])
+	f.buf = nb
 }
 
 // read reads into p from the underlying reader, at least one byte unless it
