@@ -42,6 +42,15 @@ type Config struct {
 	// (who the peer is, for instance). Its cancellation is not inherited:
 	// the connection's own end cancels the calls. Nil means none.
 	Values context.Context
+	// MaxPendingBytes bounds the bytes of arguments and blobs of the
+	// peer's calls that are running or queued (default
+	// DefaultMaxPendingBytes): past it, reading stops until calls finish,
+	// as at the in-flight bound. A single call over it runs alone.
+	MaxPendingBytes int
+
+	// pending counts the bytes that MaxPendingBytes bounds; withDefaults
+	// makes a fresh one for each connection.
+	pending *pendingBytes
 }
 
 func (cfg Config) withDefaults() Config {
@@ -54,6 +63,10 @@ func (cfg Config) withDefaults() Config {
 	if cfg.DrainTimeout <= 0 {
 		cfg.DrainTimeout = DefaultDrainTimeout
 	}
+	if cfg.MaxPendingBytes <= 0 {
+		cfg.MaxPendingBytes = DefaultMaxPendingBytes
+	}
+	cfg.pending = new(pendingBytes)
 	return cfg
 }
 

@@ -18,8 +18,9 @@ type call struct {
 	name    string // "namespace.name", for messages
 	ctx     context.Context
 	cancel  context.CancelFunc
-	started bool // it holds an in-flight slot; otherwise it waits in the queue
-	queued  bool // it waited in the queue before it started
+	bytes   int64 // what its arguments and blobs hold, counted in the pending bytes
+	started bool  // it holds an in-flight slot; otherwise it waits in the queue
+	queued  bool  // it waited in the queue before it started
 }
 
 // admit runs a call when an in-flight slot is free, or queues it until
@@ -28,6 +29,12 @@ type call struct {
 // busy; only when the queue is full too does the reader wait for room: that
 // is the backpressure.
 //
+// The bytes of the arguments and blobs of the calls running and queued are
+// bounded too (Config.MaxPendingBytes): a call that does not fit waits,
+// with the reader, until calls finish; cancel frames behind it are read
+// only then. A call larger than the whole budget is admitted once nothing
+// else holds any, so that it runs alone instead of never.
+//
 // A call with nothing else to read behind it runs inline, on the reader's
 // own goroutine: no hand-off through the scheduler, which is most of the
 // cost of a small call (see serveRead). If it runs longer than
@@ -35,6 +42,7 @@ type call struct {
 func (c *Conn) admit(req *wire.Request, blobs [][]byte) {
 	ctx, cancel := c.callContext(req.Timeout)
 	cl := &call{req: req, blobs: blobs, name: req.Namespace + "." + req.Name, ctx: ctx, cancel: cancel}
+	cl.bytes = callBytes(cl)
 	for {
 		c.mu.Lock()
 		if _, dup := c.inflight[req.Sequence]; dup {
@@ -45,10 +53,13 @@ func (c *Conn) admit(req *wire.Request, blobs [][]byte) {
 			return
 		}
 		switch {
+		case !c.roomFor(cl.bytes):
+			// wait for room below
 		case c.running < c.cfg.MaxInFlight:
 			c.running++
 			cl.started = true
 			c.inflight[req.Sequence] = cl
+			c.hold(cl)
 			c.calls.Add(1)
 			c.mu.Unlock()
 			if c.fr.Buffered() > 0 {
@@ -61,10 +72,12 @@ func (c *Conn) admit(req *wire.Request, blobs [][]byte) {
 			cl.queued = true
 			c.queue = append(c.queue, cl)
 			c.inflight[req.Sequence] = cl
+			c.hold(cl)
 			c.mu.Unlock()
 			return
 		}
 		c.mu.Unlock()
+		cl.queued = true // it waits before it starts, its deadline running
 		select {
 		case <-c.room:
 		case <-c.ctx.Done():
@@ -114,13 +127,15 @@ func (c *Conn) forget(cl *call) {
 	c.mu.Unlock()
 }
 
-// release frees cl's slot and hands it to the first queued call.
+// release frees cl's slot and bytes and hands the slot to the first
+// queued call.
 func (c *Conn) release(cl *call) {
 	c.mu.Lock()
 	if c.inflight[cl.req.Sequence] == cl { // a new call may have its sequence by now
 		delete(c.inflight, cl.req.Sequence)
 	}
 	c.running--
+	c.unhold(cl)
 	var next *call
 	if len(c.queue) > 0 && c.ctx.Err() == nil {
 		next = c.queue[0]
@@ -162,6 +177,7 @@ func (c *Conn) dropQueued() {
 	c.queue = nil
 	for _, cl := range queued {
 		delete(c.inflight, cl.req.Sequence)
+		c.unhold(cl)
 	}
 	c.mu.Unlock()
 	for _, cl := range queued {
@@ -188,6 +204,7 @@ func (c *Conn) cancelCall(seq uint64) {
 	queued := cl != nil && !cl.started
 	if queued {
 		delete(c.inflight, seq)
+		c.unhold(cl)
 		for i, q := range c.queue {
 			if q == cl {
 				c.queue = append(c.queue[:i], c.queue[i+1:]...)
