@@ -40,8 +40,9 @@
 // reading, so a slow service never holds up the others or their cancels.
 // At most WithMaxInFlight calls run at once per connection, as many more
 // wait in a queue (still reading cancels and the end of the stream), and
-// beyond that the host stops reading from that plugin: backpressure, not a
-// queue that grows. Responses go out through one writer that batches what
+// the arguments of the calls running and queued stay within
+// WithMaxPendingBytes; beyond either, the host stops reading from that
+// plugin: backpressure, not a queue that grows. Responses go out through one writer that batches what
 // is queued while it writes.
 //
 // # Bad input

@@ -30,6 +30,11 @@
 //     connection: the run reports nil and the grandchild is ended with the
 //     plugin's process group, by SIGTERM or, when it ignores that, SIGKILL
 //     after the grace period (TestPluginExitEndsItsGroup);
+//   - a plugin that sends a 1 GiB object, or many calls at once with
+//     large string, []any or map[string]any arguments: the host process's
+//     peak resident size (VmHWM, measured in a host process of its own)
+//     stays within 1.5x of what SECURITY.md's formula says
+//     (TestHostMemoryBounded);
 //   - a plugin run as another user and group (WithCredential, as root),
 //     served through inherited pipes (TestPluginUnderAnotherUser).
 //

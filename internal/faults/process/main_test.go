@@ -48,6 +48,10 @@ func TestMain(m *testing.M) {
 		os.Exit(fifoHostMain()) // stale_fifo_test.go
 	case "isolation-plugin":
 		os.Exit(isolationPluginMain(os.Args[1:])) // isolation_test.go
+	case memoryHostRole:
+		os.Exit(memoryHostMain()) // memory_test.go
+	case memoryPluginRole:
+		os.Exit(memoryPluginMain(os.Args[1:])) // memory_test.go
 	}
 	subreaper = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == nil
 	warmUp()
