@@ -35,7 +35,7 @@ func pendingPeer(t *testing.T, reg *registry.Registry, cfg Config) (*Conn, *os.F
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		c.Serve(context.Background())
+		c.Serve(context.Background(), nil)
 		cw.Close()
 	}()
 	t.Cleanup(func() {
