@@ -49,6 +49,7 @@ func WithMaxFrameSize(n int) ServeOption {
 // WithMaxInFlight bounds how many calls of one connection run at once
 // (default 1024). When the bound is reached the host stops reading from that
 // plugin until a call finishes: backpressure instead of unbounded goroutines.
+// WithMaxPendingBytes bounds the same calls by the bytes of their arguments.
 func WithMaxInFlight(n int) ServeOption {
 	return func(c *serveConfig) {
 		if n > 0 {

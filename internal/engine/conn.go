@@ -47,10 +47,6 @@ type Config struct {
 	// DefaultMaxPendingBytes): past it, reading stops until calls finish,
 	// as at the in-flight bound. A single call over it runs alone.
 	MaxPendingBytes int
-
-	// pending counts the bytes that MaxPendingBytes bounds; withDefaults
-	// makes a fresh one for each connection.
-	pending *pendingBytes
 }
 
 func (cfg Config) withDefaults() Config {
@@ -66,7 +62,6 @@ func (cfg Config) withDefaults() Config {
 	if cfg.MaxPendingBytes <= 0 {
 		cfg.MaxPendingBytes = DefaultMaxPendingBytes
 	}
-	cfg.pending = new(pendingBytes)
 	return cfg
 }
 
@@ -114,6 +109,7 @@ type Conn struct {
 	inflight map[uint64]*call        // served calls running and queued, by sequence
 	queue    []*call                 // served calls waiting for a slot, in order
 	running  int                     // served calls holding a slot
+	held     int64                   // bytes of the served calls' args and blobs, bounded by MaxPendingBytes
 
 	closeOnce sync.Once
 }

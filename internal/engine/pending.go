@@ -3,12 +3,6 @@ package engine
 // DefaultMaxPendingBytes is the default of Config.MaxPendingBytes.
 const DefaultMaxPendingBytes = 64 << 20
 
-// pendingBytes is the count of bytes held by the arguments and blobs of
-// the served calls running or queued, guarded by Conn.mu.
-type pendingBytes struct {
-	held int64
-}
-
 // callBytes is what a call's arguments and blobs hold.
 func callBytes(cl *call) int64 {
 	n := int64(len(cl.req.Args))
@@ -22,10 +16,10 @@ func callBytes(cl *call) int64 {
 // in the budget, or nothing else holds any, so that a call larger than
 // the budget (within the frame limit) runs, alone. c.mu is held.
 func (c *Conn) roomFor(n int64) bool {
-	held := c.cfg.pending.held
+	held := c.held
 	return held == 0 || held+n <= int64(c.cfg.MaxPendingBytes)
 }
 
 // hold and unhold count cl's bytes in and out of the budget. c.mu is held.
-func (c *Conn) hold(cl *call)   { c.cfg.pending.held += cl.bytes }
-func (c *Conn) unhold(cl *call) { c.cfg.pending.held -= cl.bytes }
+func (c *Conn) hold(cl *call)   { c.held += cl.bytes }
+func (c *Conn) unhold(cl *call) { c.held -= cl.bytes }
