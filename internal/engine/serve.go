@@ -195,7 +195,7 @@ func (c *Conn) dispatch(req *wire.Request, blobs [][]byte) {
 }
 
 func (c *Conn) replyUnknownNamespace(req *wire.Request) {
-	c.replyError(req.Sequence, wire.CodeUnknownNamespace, fmt.Sprintf("%s: %v %q", req.Namespace, wire.ErrUnknownNamespace, req.Namespace))
+	c.replyError(req.Sequence, wire.CodeUnknownNamespace, fmt.Sprintf("%s: %v %q", wire.Printable(req.Namespace, true), wire.ErrUnknownNamespace, req.Namespace))
 }
 
 // shutdown cancels every served call, waits for them within the drain
