@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -62,7 +61,8 @@ func Start(ctx context.Context, plug *pluginexec.Plugin, reg *registry.Registry,
 	runCtx, end := context.WithCancel(context.WithoutCancel(ctx))
 	r := &Running{name: runName(plug, cmd), end: end, done: make(chan struct{})}
 	connected := make(chan *service.Client, 1)
-	bind := Bind(reg, append(opts[:len(opts):len(opts)], OnConnect(func(_ context.Context, c *service.Client) { connected <- c }))...)
+	explain := WithServeOptions(func(c *serveConfig) { c.ExplainEnd = r.explain })
+	bind := Bind(reg, append(opts[:len(opts):len(opts)], explain, OnConnect(func(_ context.Context, c *service.Client) { connected <- c }))...)
 	one := pluginexec.ExecIterator(func(yield func(*pluginexec.Plugin, *pluginexec.Command) bool) { yield(plug, cmd) })
 	go func() {
 		defer close(r.done)
@@ -130,23 +130,12 @@ func (r *Running) Client() *service.Client { return r.client }
 // service.ErrClosed that also says how the plugin ended (its exit status or
 // signal and the tail of its stderr).
 func (r *Running) GetService(ns, name string, fnPtr any) error {
-	if err := r.client.GetService(ns, name, fnPtr); err != nil {
-		return err
-	}
-	fn := reflect.ValueOf(fnPtr).Elem()
-	inner := fn.Interface()
-	fn.Set(reflect.MakeFunc(fn.Type(), func(in []reflect.Value) []reflect.Value {
-		out := reflect.ValueOf(inner).Call(in)
-		if err, _ := out[len(out)-1].Interface().(error); err != nil && errors.Is(err, service.ErrClosed) {
-			out[len(out)-1] = reflect.ValueOf(r.explain(err)).Convert(fn.Type().Out(len(out) - 1))
-		}
-		return out
-	}))
-	return nil
+	return r.client.GetService(ns, name, fnPtr)
 }
 
 // explain adds how the plugin ended to a call failed by the end of its
-// connection, when the plugin has ended or ends within startWait.
+// connection, when the plugin has ended or ends within startWait: the
+// connection's ExplainEnd.
 func (r *Running) explain(err error) error {
 	t := time.NewTimer(startWait)
 	defer t.Stop()

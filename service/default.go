@@ -27,7 +27,7 @@ func hostURLs() []string {
 	if std.flagsAdded {
 		return append([]string(nil), std.urls...)
 	}
-	return hostURLsFromArgs(os.Args[1:])
+	return HostURLsFromArgs(os.Args[1:])
 }
 
 // Hosted reports whether the plugin was started by a host, that is with

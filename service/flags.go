@@ -34,9 +34,12 @@ func AddHostFlags(fs *pflag.FlagSet) {
 	fs.Var(urlList{urls}, HostFlag, "alias of --host-file")
 }
 
-// hostURLsFromArgs finds --host-file and --host values in args, for
-// plugins that did not register the flags.
-func hostURLsFromArgs(args []string) []string {
+// HostURLsFromArgs finds the --host-file and --host values in args (a
+// plugin's arguments), in order, as the default client does for a plugin
+// that did not register the flags: "--host-file URL" and "--host-file=URL",
+// up to "--". For programs that parse arguments of their own, such as a
+// command that a shell plugin hands "$@".
+func HostURLsFromArgs(args []string) []string {
 	var urls []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]

@@ -54,7 +54,7 @@ func (c *Conn) Call(ctx context.Context, what string, req *wire.Request, blobs [
 		if ctx != nil && ctx.Err() != nil {
 			return nil, ContextError(what, seq, ctx.Err())
 		}
-		return nil, fmt.Errorf("service %s: %w", what, err)
+		return nil, fmt.Errorf("service %s: %w", what, c.explain(err))
 	}
 	if !c.await(ctx, p) {
 		if c.take(seq) == nil {
@@ -69,9 +69,18 @@ func (c *Conn) Call(ctx context.Context, what string, req *wire.Request, blobs [
 		}
 	}
 	if p.err != nil {
-		return nil, fmt.Errorf("service %s: %w", what, p.err)
+		return nil, fmt.Errorf("service %s: %w", what, c.explain(p.err))
 	}
 	return &Reply{Response: p.resp, Blobs: p.blobs}, nil
+}
+
+// explain adds Config.ExplainEnd's account of the connection's end to an
+// error that matches ErrClosed. It runs in the caller's goroutine.
+func (c *Conn) explain(err error) error {
+	if c.cfg.ExplainEnd != nil && errors.Is(err, ErrClosed) {
+		return c.cfg.ExplainEnd(err)
+	}
+	return err
 }
 
 // register records p as waiting for the response to seq.

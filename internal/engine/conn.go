@@ -42,6 +42,11 @@ type Config struct {
 	// (who the peer is, for instance). Its cancellation is not inherited:
 	// the connection's own end cancels the calls. Nil means none.
 	Values context.Context
+	// ExplainEnd, when set, rewords an error of a call failed by the end of
+	// the connection (one matching ErrClosed), in the caller's goroutine:
+	// what the end means, a plugin's exit status for instance. It may wait
+	// a little for that to be known.
+	ExplainEnd func(err error) error
 	// MaxPendingBytes bounds the bytes of arguments and blobs of the
 	// peer's calls that are running or queued (default
 	// DefaultMaxPendingBytes): past it, reading stops until calls finish,
