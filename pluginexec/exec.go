@@ -21,7 +21,8 @@ import (
 // of rng, each naming its plugin and command. When ctx is done, runs not yet
 // started are not started, and Exec reports it. A rng that is not an
 // ExecRange, or an iterator made of one (IterateTyped(42, "t")), is an
-// error naming its type, returned before anything runs.
+// error naming its type: returned before anything runs when it is rng
+// itself, else joined to the errors of the runs started before it.
 func Exec(ctx context.Context, rng ExecRange, args []string, opts ...ExecOption) error {
 	seq, err := iterate(rng)
 	if err != nil {
@@ -29,7 +30,7 @@ func Exec(ctx context.Context, rng ExecRange, args []string, opts ...ExecOption)
 	}
 	e := newExecution(newExecConfig(opts), args)
 	if err := e.dispatch(ctx, seq); err != nil {
-		return err
+		return errors.Join(err, e.result())
 	}
 	return e.result()
 }

@@ -183,22 +183,17 @@ func watch(ctx context.Context, g *group, grace time.Duration) (stop func() bool
 }
 
 // terminate sends SIGTERM to g and SIGKILL after grace, unless done is
-// closed first. Without a grace period, or where SIGTERM cannot be sent,
-// it kills at once. It reports false if g's leader had already finished.
-// The leader is signalled through its os.Process, which knows whether it
-// has been reaped, before its group.
+// closed first. Without a grace period, or where the leader cannot be
+// signalled, it kills at once. It reports false if g's leader had already
+// finished, which its os.Process knows, having reaped it; the leader gets
+// SIGTERM once, with its group.
 func terminate(g *group, grace time.Duration, done <-chan struct{}) bool {
-	err := os.ErrInvalid
-	if grace > 0 {
-		err = g.leader.Signal(syscall.SIGTERM)
-	}
+	err := g.leader.Signal(syscall.Signal(0))
 	if errors.Is(err, os.ErrProcessDone) {
 		return false
 	}
-	if err != nil {
-		if errors.Is(g.leader.Kill(), os.ErrProcessDone) {
-			return false
-		}
+	if err != nil || grace <= 0 {
+		_ = g.leader.Kill()
 		g.signal(syscall.SIGKILL)
 		return true
 	}

@@ -2,6 +2,7 @@ package pluginexec
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"strings"
 	"testing"
@@ -85,6 +86,29 @@ func TestBadRange(t *testing.T) {
 				t.Errorf("%s: error %q does not say %q", tc.name, err, want)
 			}
 		}
+	}
+}
+
+// TestBadRangeAfterRuns: an iterator that starts runs, then ranges over an
+// iterator made of a value that is not an ExecRange. Exec reports both the
+// bad range and the failures of the runs it had started.
+func TestBadRangeAfterRuns(t *testing.T) {
+	noLeftovers(t)
+	a := fakePlugin("a", cmd("t", "1"))
+	rec := &recorder{err: func(*Process) error { return errors.New("run a failed") }}
+	seq := ExecIterator(func(yield func(*Plugin, *Command) bool) {
+		if !yield(a, &a.Commands[0]) {
+			return
+		}
+		for p, c := range IterateAll(42) {
+			if !yield(p, c) {
+				return
+			}
+		}
+	})
+	err := Exec(context.Background(), seq, nil, WithExecutor(rec.execute))
+	if err == nil || !strings.Contains(err.Error(), "int is not an ExecRange") || !strings.Contains(err.Error(), "run a failed") {
+		t.Errorf("Exec = %v, want the bad range and the started run's failure", err)
 	}
 }
 
