@@ -19,6 +19,12 @@ import (
 // until cleanup.
 func peers(t *testing.T, regA, regB *registry.Registry) (a, b *Conn) {
 	t.Helper()
+	return peersWith(t, regA, regB, func(*Config) {})
+}
+
+// peersWith is peers with A's Config changed by cfgA.
+func peersWith(t *testing.T, regA, regB *registry.Registry, cfgA func(*Config)) (a, b *Conn) {
+	t.Helper()
 	hosttest.CheckGoroutines(t)
 	ar, bw, err := os.Pipe()
 	if err != nil {
@@ -28,7 +34,9 @@ func peers(t *testing.T, regA, regB *registry.Registry) (a, b *Conn) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a = New(ar, aw, Config{Registry: regA, Hello: true})
+	ca := Config{Registry: regA, Hello: true}
+	cfgA(&ca)
+	a = New(ar, aw, ca)
 	b = New(br, bw, Config{Registry: regB, Hello: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -210,5 +218,50 @@ func TestReadHandOffUnderLoad(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
+	}
+}
+
+// Re-entrant calls at the bounds: A runs one call at a time (and queues
+// one), and each of its calls calls B back. B makes more calls than A's
+// bounds hold: A's reader must go on reading B's replies to the running
+// call instead of waiting for room, or nothing ever finishes.
+func TestReentrantCallsAtTheBounds(t *testing.T) {
+	for name, cfg := range map[string]func(*Config){
+		"in-flight bound": func(c *Config) { c.MaxInFlight = 1 },
+		"byte budget":     func(c *Config) { c.MaxPendingBytes = 64 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			regA, regB := registry.New(), registry.New()
+			var pa atomic.Pointer[Conn]
+			regA.AddService("calc", "down", func(ctx context.Context, n int) (int, error) {
+				v, err := callInt(ctx, pa.Load(), "down", n)
+				return v + 1, err
+			})
+			regB.AddService("calc", "down", func(n int) int { return n })
+			a, b := peersWith(t, regA, regB, cfg)
+			pa.Store(a)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second) // a watchdog
+			defer cancel()
+			var wg sync.WaitGroup
+			errs := make(chan error, 6)
+			for i := 0; i < 6; i++ {
+				wg.Add(1)
+				go func(i int) {
+					defer wg.Done()
+					n, err := callInt(ctx, b, "down", 100+i)
+					if err == nil && n != 101+i {
+						err = errors.New("wrong answer " + strconv.Itoa(n))
+					}
+					errs <- err
+				}(i)
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatalf("re-entrant call past A's bounds: %v", err)
+				}
+			}
+		})
 	}
 }

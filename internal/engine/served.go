@@ -35,6 +35,11 @@ type call struct {
 // only then. A call larger than the whole budget is admitted once nothing
 // else holds any, so that it runs alone instead of never.
 //
+// While this end waits for replies from the peer, the reader never waits:
+// a call past the bounds is queued all the same (its bytes are read
+// already). Otherwise re-entrant calls could deadlock: the running calls
+// wait for replies that only this reader can deliver.
+//
 // A call with nothing else to read behind it runs inline, on the reader's
 // own goroutine: no hand-off through the scheduler, which is most of the
 // cost of a small call (see serveRead). If it runs longer than
@@ -52,10 +57,9 @@ func (c *Conn) admit(req *wire.Request, blobs [][]byte) {
 				fmt.Sprintf("sequence %d is already in flight (%s): sequences must not be reused", req.Sequence, cl.name))
 			return
 		}
+		room := c.roomFor(cl.bytes)
 		switch {
-		case !c.roomFor(cl.bytes):
-			// wait for room below
-		case c.running < c.cfg.MaxInFlight:
+		case room && c.running < c.cfg.MaxInFlight:
 			c.running++
 			cl.started = true
 			c.inflight[req.Sequence] = cl
@@ -68,7 +72,10 @@ func (c *Conn) admit(req *wire.Request, blobs [][]byte) {
 			}
 			c.runInline(cl)
 			return
-		case len(c.queue) < c.cfg.MaxInFlight:
+		case room && len(c.queue) < c.cfg.MaxInFlight, len(c.pending) > 0:
+			// Past the bounds too while this end waits for the peer's
+			// replies: only this reader can deliver them, and the calls
+			// holding the room may be waiting for them (re-entrant calls).
 			cl.queued = true
 			c.queue = append(c.queue, cl)
 			c.inflight[req.Sequence] = cl
