@@ -90,7 +90,8 @@ type Conn struct {
 	helloOnce sync.Once
 
 	// Reading (see read.go).
-	token chan struct{} // the read token while nobody reads; nil when callers never read
+	token   chan struct{} // the read token while nobody reads; nil when callers never read
+	looping bool          // a goroutine reads, from New on (a reader without deadlines)
 	// serveWanted: Serve waits for the token; callers reading give it up.
 	serveWanted atomic.Bool
 	readers     sync.WaitGroup // goroutines reading on their own

@@ -8,27 +8,22 @@ import (
 	"github.com/hostcall/hostcall/internal/wire"
 )
 
-// startReading sets up the reading of a connection that does not serve:
-// its callers read when the framer can be woken, else a goroutine does.
+// startReading sets up the reading of a connection that does not serve
+// yet: its callers read when the framer can be woken; else a goroutine
+// reads, the serving reader from the start, so that Serve later has no
+// reader to take over from (it cannot wake this one).
 func (c *Conn) startReading() {
 	if c.fr.Wakeable() {
 		c.token = make(chan struct{}, 1)
 		c.token <- struct{}{}
 		return
 	}
+	c.looping = true
 	c.readers.Add(1)
-	go c.readLoop()
-}
-
-// readLoop reads until the stream ends, then fails the connection.
-func (c *Conn) readLoop() {
-	defer c.readers.Done()
-	for {
-		if err := c.readOne(); err != nil {
-			c.fail(err)
-			return
-		}
-	}
+	go func() {
+		defer c.readers.Done()
+		c.serveRead(c.readGen.Load())
+	}()
 }
 
 // readOne reads and handles one frame. ErrWoken is not an error: the

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"strconv"
 	"sync"
@@ -264,4 +265,42 @@ func TestReentrantCallsAtTheBounds(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A connection on a reader without deadlines (io.Pipe) reads in a
+// goroutine of its own from the start; Serve must take that reader over,
+// not start a second one beside it (-race saw both read the framer).
+func TestServeOnAReaderWithoutDeadlines(t *testing.T) {
+	hosttest.CheckGoroutines(t)
+	regA, regB := registry.New(), registry.New()
+	regA.AddService("calc", "add", func(a, b int) int { return a + b })
+	regB.AddService("calc", "add", func(a, b int) int { return 10*a + b })
+	ar, bw := io.Pipe()
+	br, aw := io.Pipe()
+	a := New(ar, aw, Config{Registry: regA})
+	b := New(br, bw, Config{Hello: true})                                    // calls first, serves later
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second) // a watchdog
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); a.Serve(ctx, nil) }()
+	if n, err := callInt(ctx, b, "add", 1, 2); n != 3 || err != nil {
+		t.Fatalf("before serving: %d, %v", n, err)
+	}
+	go func() { defer wg.Done(); b.Serve(ctx, regB) }()
+	if err := a.AwaitPeer(ctx, wire.FeatureServe); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 50; i++ {
+		if n, err := callInt(ctx, a, "add", 1, 2); n != 12 || err != nil {
+			t.Fatalf("A calls B: %d, %v", n, err)
+		}
+		if n, err := callInt(ctx, b, "add", 1, 2); n != 3 || err != nil {
+			t.Fatalf("B calls A: %d, %v", n, err)
+		}
+	}
+	cancel()
+	ar.Close()
+	br.Close()
+	wg.Wait()
 }

@@ -35,15 +35,18 @@ func (c *Conn) Serve(ctx context.Context, reg *registry.Registry) error {
 	if reg == nil {
 		panic("engine: Serve without a registry")
 	}
-	if err := c.takeReading(ctx, reg); err != nil {
+	start, err := c.takeReading(ctx, reg)
+	if err != nil {
 		return err
 	}
 	stop := context.AfterFunc(ctx, func() {
 		c.cancel(errShutdown) // running calls answer unavailable
 		interruptRead(c.r)
 	})
-	c.serveRead(c.readGen.Load())
-	err := <-c.readDone
+	if start {
+		c.serveRead(c.readGen.Load())
+	}
+	err = <-c.readDone
 	stop()
 	if ctx.Err() != nil {
 		err = ctx.Err() // whatever the interrupted read or write reported
@@ -61,14 +64,16 @@ func (c *Conn) Serve(ctx context.Context, reg *registry.Registry) error {
 	return err
 }
 
-// takeReading makes Serve the connection's reader: on a connection whose
-// callers read for themselves it waits for the read token and keeps it, so
-// that from then on one reader routes responses to callers and requests to
-// reg. A connection that says hello says it again, listing "serve": the
-// peer may call from then on.
-func (c *Conn) takeReading(ctx context.Context, reg *registry.Registry) error {
+// takeReading makes Serve the connection's reader and reports whether
+// Serve must start reading: on a connection whose callers read for
+// themselves it waits for the read token and keeps it, so that from then on
+// one reader routes responses to callers and requests to reg; on one with
+// a reading goroutine already (see startReading) that goroutine goes on.
+// A connection that says hello says it again, listing "serve": the peer may
+// call from then on.
+func (c *Conn) takeReading(ctx context.Context, reg *registry.Registry) (start bool, err error) {
 	if err := c.Err(); err != nil {
-		return err // a failed connection (not hosted), or one that ended
+		return false, err // a failed connection (not hosted), or one that ended
 	}
 	if c.token != nil {
 		c.serveWanted.Store(true)
@@ -76,21 +81,22 @@ func (c *Conn) takeReading(ctx context.Context, reg *registry.Registry) error {
 		select {
 		case <-c.token:
 		case <-c.dead:
-			return c.Err()
+			return false, c.Err()
 		case <-ctx.Done():
-			return ctx.Err()
+			return false, ctx.Err()
 		}
 	}
-	if !c.reg.CompareAndSwap(nil, reg) && c.reg.Load() != reg {
+	installed := c.reg.CompareAndSwap(nil, reg)
+	if !installed && c.reg.Load() != reg {
 		if c.token != nil {
 			c.token <- struct{}{}
 		}
-		return errors.New("engine: the connection is served already")
+		return false, errors.New("engine: the connection is served already")
 	}
-	if c.cfg.Hello {
-		c.sayHello()
+	if installed && c.cfg.Hello {
+		c.sayHello() // New said hello before it served: say it again
 	}
-	return nil
+	return !c.looping, nil
 }
 
 // serveRead is Serve's reader. Exactly one goroutine reads at a time:
@@ -119,6 +125,9 @@ func (c *Conn) serveRead(gen uint64) {
 		}
 		if err != nil {
 			c.readEnded.Store(true)
+			if c.registry() == nil {
+				c.fail(err) // nobody serves: nobody else will
+			}
 			c.readDone <- err
 			return
 		}
