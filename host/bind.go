@@ -91,7 +91,8 @@ func newBindConfig(opts []BindOption) *bindConfig {
 // the plugin is connected, so that the host can call the plugin while it
 // runs (the plugin serves with service.Serve; a client's AwaitServing
 // waits for that). f runs in a goroutine of its own; its ctx ends with the
-// run, and CallerFromContext(ctx) says which run it is.
+// run, and CallerFromContext(ctx) says which run it is. The run is over
+// only once f has returned: f must return when ctx ends.
 func OnConnect(f func(ctx context.Context, c *service.Client)) BindOption {
 	return func(cfg *bindConfig) { cfg.onConnect = f }
 }
@@ -194,7 +195,8 @@ type session struct {
 	cancel context.CancelFunc
 	done   chan error
 	what   string
-	files  []*os.File // closed by the binder once the session has finished
+	files  []*os.File    // closed by the binder once the session has finished
+	conn   chan struct{} // closed when the OnConnect func returned; nil without one
 }
 
 // startSession serves reg on r and w in a goroutine, on a client through
@@ -212,7 +214,11 @@ func startSession(ctx context.Context, cfg *bindConfig, reg *registry.Registry, 
 	client := service.NewClient(r, w, service.WithServeOptions(opts...))
 	go func() { s.done <- hostError(sctx, client.Serve(sctx, reg)) }()
 	if cfg.onConnect != nil {
-		go cfg.onConnect(sctx, client) // sctx keeps ctx's values: the run, for CallerFromContext
+		s.conn = make(chan struct{})
+		go func() {
+			defer close(s.conn)
+			cfg.onConnect(sctx, client) // sctx keeps ctx's values: the run, for CallerFromContext
+		}()
 	}
 	return s
 }
@@ -235,6 +241,9 @@ func (s *session) finish(runErr error, grace time.Duration) error {
 		err = <-s.done
 	}
 	s.cancel()
+	if s.conn != nil {
+		<-s.conn // the run is over only once its OnConnect func is
+	}
 	if err == nil || errors.Is(err, syscall.EPIPE) ||
 		errors.Is(err, context.Canceled) && !errors.Is(err, errStillRunning) {
 		// A plugin that left before reading its last responses is not a

@@ -45,7 +45,8 @@ const startWait = time.Second
 // binds reg to it with the transport the options choose (as Bind does:
 // procfs, inherited, named pipes, WithBindFunc) and returns once the plugin
 // serves, or fails when it exits first. The plugin then runs until Stop,
-// until it exits, or until ctx ends (which stops it like Stop).
+// until it exits, or until ctx ends, which signals it at once (SIGTERM,
+// then SIGKILL after the grace period) where Stop first ends its stream.
 //
 //	p, err := host.Start(ctx, plug, reg, host.WithCommand("serve"))
 //	var get func(ctx context.Context, key string) (string, error)
@@ -58,19 +59,24 @@ func Start(ctx context.Context, plug *pluginexec.Plugin, reg *registry.Registry,
 	if err != nil {
 		return nil, err
 	}
-	runCtx, end := context.WithCancel(context.WithoutCancel(ctx))
+	runCtx, end := context.WithCancel(ctx)
 	r := &Running{name: runName(plug, cmd), end: end, done: make(chan struct{})}
 	connected := make(chan *service.Client, 1)
+	user := cfg.onConnect // Start's own OnConnect goes last: call the user's too
 	explain := WithServeOptions(func(c *serveConfig) { c.ExplainEnd = r.explain })
-	bind := Bind(reg, append(opts[:len(opts):len(opts)], explain, OnConnect(func(_ context.Context, c *service.Client) { connected <- c }))...)
+	bind := Bind(reg, append(opts[:len(opts):len(opts)], explain, OnConnect(func(cctx context.Context, c *service.Client) {
+		connected <- c
+		if user != nil {
+			user(cctx, c)
+		}
+	}))...)
 	one := pluginexec.ExecIterator(func(yield func(*pluginexec.Plugin, *pluginexec.Command) bool) { yield(plug, cmd) })
 	go func() {
 		defer close(r.done)
+		defer end()
 		r.err = pluginexec.Exec(runCtx, one, nil, append(cfg.exec[:len(cfg.exec):len(cfg.exec)], bind)...)
 	}()
-	stop := context.AfterFunc(ctx, end)
 	if err := r.awaitServing(ctx, connected); err != nil {
-		stop()
 		end()
 		<-r.done
 		return nil, err

@@ -360,7 +360,13 @@ func TestOnConnectCallsARunningPlugin(t *testing.T) {
 			called = make(chan struct{})
 			var got string
 			var callErr error
+			var returned atomic.Bool
 			onConnect := host.OnConnect(func(ctx context.Context, c *service.Client) {
+				defer func() {
+					<-ctx.Done() // the run's end
+					time.Sleep(50 * time.Millisecond)
+					returned.Store(true)
+				}()
 				defer close(called)
 				if err := c.AwaitServing(ctx); err != nil {
 					callErr = err
@@ -384,6 +390,9 @@ func TestOnConnectCallsARunningPlugin(t *testing.T) {
 			})
 			if err := pluginexec.Exec(ctx, one, nil, host.Bind(h.reg, tr, onConnect), twoWayEnvs); err != nil {
 				t.Fatal(err)
+			}
+			if !returned.Load() {
+				t.Error("Exec returned before the run's OnConnect func did")
 			}
 			if callErr != nil || got != "run once" {
 				t.Errorf("the host's calls into the running plugin: %q, %v", got, callErr)
