@@ -33,6 +33,14 @@ func checkSignature(t reflect.Type) (hasCtx, hasErr bool, err error) {
 	if t.Kind() != reflect.Func {
 		return false, false, fmt.Errorf("service must be a func, got %v", t)
 	}
+	return checkFunc(t, decode, encode)
+}
+
+// checkFunc checks the parameters of func type t in direction in (after an
+// optional leading context) and its results in direction out (but for an
+// optional trailing error): the one checker of both ends, a service's
+// parameters decoding and a consumer's encoding.
+func checkFunc(t reflect.Type, in, out direction) (hasCtx, hasErr bool, err error) {
 	for i := 0; i < t.NumIn(); i++ {
 		p := t.In(i)
 		if p == contextType {
@@ -45,7 +53,7 @@ func checkSignature(t reflect.Type) (hasCtx, hasErr bool, err error) {
 		if t.IsVariadic() && i == t.NumIn()-1 {
 			p = p.Elem()
 		}
-		if err := checkType(p, decode); err != nil {
+		if err := checkType(p, in); err != nil {
 			return false, false, fmt.Errorf("parameter %d (%v): %v", i, t.In(i), err)
 		}
 	}
@@ -58,7 +66,7 @@ func checkSignature(t reflect.Type) (hasCtx, hasErr bool, err error) {
 			hasErr = true
 			continue
 		}
-		if err := checkType(r, encode); err != nil {
+		if err := checkType(r, out); err != nil {
 			return false, false, fmt.Errorf("result %d (%v): %v", i, r, err)
 		}
 	}
@@ -196,30 +204,6 @@ func CheckConsumer(t reflect.Type) (hasCtx bool, err error) {
 	if t.NumOut() == 0 || t.Out(t.NumOut()-1) != errorType {
 		return false, fmt.Errorf("%v must return error as its last result", t)
 	}
-	for i := 0; i < t.NumIn(); i++ {
-		p := t.In(i)
-		if p == contextType {
-			if i != 0 {
-				return false, fmt.Errorf("parameter %d is a context.Context: it may only be the first parameter", i)
-			}
-			hasCtx = true
-			continue
-		}
-		if t.IsVariadic() && i == t.NumIn()-1 {
-			p = p.Elem()
-		}
-		if err := checkType(p, encode); err != nil {
-			return false, fmt.Errorf("parameter %d (%v): %v", i, t.In(i), err)
-		}
-	}
-	for i := 0; i < t.NumOut()-1; i++ {
-		r := t.Out(i)
-		if r == errorType {
-			return false, fmt.Errorf("result %d is an error: it may only be the last result", i)
-		}
-		if err := checkType(r, decode); err != nil {
-			return false, fmt.Errorf("result %d (%v): %v", i, r, err)
-		}
-	}
-	return hasCtx, nil
+	hasCtx, _, err = checkFunc(t, encode, decode)
+	return hasCtx, err
 }
