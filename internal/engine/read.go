@@ -122,6 +122,9 @@ func (c *Conn) handleFrame(fr wire.Frame) error {
 	var req wire.Request
 	var resp wire.Response
 	isReq, perr := c.parse(fr.Data, &req, &resp)
+	if fr.Err != nil {
+		perr = fmt.Errorf("invalid %s frame: %w", c.incoming(), fr.Err) // the framer's proof: which byte, where
+	}
 	if perr != nil {
 		rec := wire.Recover(fr.Data)
 		return c.withBlobs(rec.Blobs, false, func([][]byte, error) {

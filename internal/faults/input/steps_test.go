@@ -399,7 +399,7 @@ func badJSONSteps() []step {
 	}
 	bad := answered("bad_request", "invalid request frame")
 	return []step{
-		{kind: "bad-json", what: "an empty element", send: frame(call("faults", "add", "[1,,2]")), want: answered("bad_request", "not JSON")},
+		{kind: "bad-json", what: "an empty element", send: frame(call("faults", "add", "[1,,2]")), want: answered("bad_request", "malformed frame at byte")},
 		{kind: "bad-json", what: "a missing comma", send: frame(`{"sequence":%d,"type":"call" "namespace":"faults","name":"add","args":[1,2]}`), want: bad},
 		{kind: "bad-json", what: "a number for the type", send: frame(`{"sequence":%d,"type":7}`), want: answered("bad_request", "type must be a string")},
 		{kind: "bad-json", what: "an array for the namespace", send: frame(`{"sequence":%d,"type":"call","namespace":["faults"],"name":"add","args":[1,2]}`), want: bad},
@@ -459,7 +459,7 @@ func blobSteps() []step {
 		{kind: "blobs", what: "an index for a string parameter", send: frame(`{"sequence":%d,"blobs":[2],"type":"call","namespace":"calc","name":"concat","args":["-",0]}` + "\nxy"),
 			want: answered("bad_arguments", "argument 1 (string)")},
 		{kind: "blobs", what: "bad JSON with blobs of braces: consumed all the same", send: frame(`{"sequence":%d,"blobs":[5],"type":"call","args":[1,,2]}` + "\n{{{{{"),
-			want: answered("bad_request", "not JSON")},
+			want: answered("bad_request", "malformed frame at byte")},
 		{kind: "blobs", what: "a blob holding a whole frame: not read as one", send: frame(blobCall(fmt.Sprintf("[%d]", len(inner)), "[0]") + "\n" + inner),
 			want: servedBy("[" + strconv.Itoa(len(inner)) + "]")},
 	}
