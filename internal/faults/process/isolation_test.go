@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -149,7 +148,7 @@ func TestPluginsUnderDistinctUIDsCannotReachEachOther(t *testing.T) {
 			perRun := pluginexec.WithExecGenerator(func(_ *pluginexec.Plugin, c *pluginexec.Command) pluginexec.ExecOption {
 				uid := uidOf[c.Type]
 				return pluginexec.WithExecOptions(
-					pluginexec.WithExecutor(credentialExecutor(uid, fifos)),
+					pluginexec.WithCredential(uid, uid),
 					host.Bind(reg, tc.transport(uid), host.WithPipeOwner(int(uid), int(uid))))
 			})
 			e := startIsolation(t, plug, perRun)
@@ -179,10 +178,9 @@ func TestPluginsUnderDistinctUIDsCannotReachEachOther(t *testing.T) {
 func TestProcfsPipesRefuseAnotherUID(t *testing.T) {
 	requireRoot(t)
 	plug := copiedPlugin(t)
-	dir := worldDir(t)
 	run := func(opts ...host.BindOption) error {
 		e := startIsolation(t, pluginexec.IterateTyped(plug, "victim"),
-			pluginexec.WithExecutor(credentialExecutor(64001, dir)),
+			pluginexec.WithCredential(64001, 64001),
 			host.Bind(registry.New(), append([]host.BindOption{host.WithAnonymousPipe()}, opts...)...))
 		return e.wait(t, 30*time.Second)
 	}
@@ -266,29 +264,3 @@ func startIsolation(t *testing.T, rng pluginexec.ExecRange, opts ...pluginexec.E
 	return startExec(t, rng, append([]pluginexec.ExecOption{isolationEnv, pluginexec.WithExecParallelism(2)}, opts...)...)
 }
 
-// credentialExecutor runs a plugin as uid (and gid uid, no supplementary
-// groups) in dir, with the parent-death signal, as DefaultExecutor would
-// otherwise.
-func credentialExecutor(uid uint32, dir string) pluginexec.Executor {
-	return func(ctx context.Context, p *pluginexec.Process) error {
-		cmd := exec.Command(p.Path, p.Args...)
-		cmd.Env = p.Env
-		cmd.Dir = dir
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = p.Stdin, p.Stdout, p.Stderr
-		cmd.ExtraFiles = p.ExtraFiles
-		cmd.SysProcAttr = &syscall.SysProcAttr{
-			Credential: &syscall.Credential{Uid: uid, Gid: uid, Groups: []uint32{}},
-			Pdeathsig:  syscall.SIGKILL,
-		}
-		cmd.WaitDelay = 2 * time.Second
-		if err := cmd.Start(); err != nil {
-			return err
-		}
-		stop := context.AfterFunc(ctx, func() { cmd.Process.Kill() })
-		err := cmd.Wait()
-		if !stop() {
-			return errors.Join(ctx.Err(), err)
-		}
-		return err
-	}
-}
