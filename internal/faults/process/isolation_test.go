@@ -263,4 +263,3 @@ func startIsolation(t *testing.T, rng pluginexec.ExecRange, opts ...pluginexec.E
 	t.Helper()
 	return startExec(t, rng, append([]pluginexec.ExecOption{isolationEnv, pluginexec.WithExecParallelism(2)}, opts...)...)
 }
-
