@@ -84,13 +84,19 @@ func (c *Conn) explain(err error) error {
 }
 
 // register records p as waiting for the response to seq.
+// On a serving connection it also wakes a reader waiting for room (see
+// admit): from now on it must not wait, this call's reply being its to read.
 func (c *Conn) register(seq uint64, p *pendingCall) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.err != nil {
+		c.mu.Unlock()
 		return c.err
 	}
 	c.pending[seq] = p
+	c.mu.Unlock()
+	if c.reg.Load() != nil {
+		c.signalRoom()
+	}
 	return nil
 }
 

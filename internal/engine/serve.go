@@ -207,10 +207,10 @@ func (c *Conn) replyUnknownNamespace(req *wire.Request) {
 	c.replyError(req.Sequence, wire.CodeUnknownNamespace, fmt.Sprintf("%s: %v %q", wire.Printable(req.Namespace, true), wire.ErrUnknownNamespace, req.Namespace))
 }
 
-// shutdown cancels every served call, waits for them within the drain
-// bound and flushes what they queued.
+// shutdown answers the served calls still queued, waits for the running
+// ones within the drain bound (fail has canceled their contexts) and
+// flushes what they queued.
 func (c *Conn) shutdown() error {
-	c.cancel(errConnEnded)
 	c.dropQueued()
 	var err error
 	if !waitTimeout(&c.calls, c.cfg.DrainTimeout) {

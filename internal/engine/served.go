@@ -265,9 +265,10 @@ func (c *Conn) invoke(cl *call) ([]byte, [][]byte, error) {
 		}
 		return nil, nil, err
 	}
-	frame := wire.AppendResponse(wire.GetBuf(), &wire.Response{Sequence: req.Sequence, Blobs: blobLengths(out), Reply: results})
+	lengths := blobLengths(out)
+	frame := wire.AppendResponse(wire.GetBuf(), &wire.Response{Sequence: req.Sequence, Blobs: lengths, Reply: results})
 	wire.PutBuf(results)
-	if size, max := wire.FrameSize(int64(len(frame)), blobLengths(out)), c.maxFrame(); size > int64(max) {
+	if size, max := wire.FrameSize(int64(len(frame)), lengths), c.maxFrame(); size > int64(max) {
 		wire.PutBuf(frame)
 		return nil, nil, fmt.Errorf("%s: %w: result of %d bytes is over the frame limit of %d bytes",
 			cl.name, wire.ErrTooLarge, size, max)
