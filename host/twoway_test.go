@@ -84,6 +84,7 @@ func pluginRegistry(c *service.Client) *registry.Registry {
 		return v + 1, err
 	})
 	reg.AddService("kv", "pid", func() int { return os.Getpid() })
+	addErrorServices(reg, c)
 	reg.AddService("kv", "block", func(ctx context.Context) error {
 		<-ctx.Done()
 		return ctx.Err()

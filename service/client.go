@@ -73,7 +73,7 @@ func (c *Client) call(ctx context.Context, what, ns, name string, req *wire.Requ
 		return nil, err
 	}
 	if rep.Error != "" {
-		return nil, &RemoteError{Code: rep.Code, Namespace: ns, Name: name, Message: rep.Error}
+		return nil, &RemoteError{Code: rep.Code, Namespace: ns, Name: name, Message: rep.Error, Detail: rep.Detail}
 	}
 	return rep, nil
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -241,7 +242,11 @@ func (c *Conn) runCall(cl *call) {
 	frame, out, err := c.invoke(cl)
 	c.forget(cl)
 	if err != nil {
-		c.replyError(cl.req.Sequence, c.callCode(cl.ctx, err), err.Error())
+		code, detail := c.callCode(cl.ctx, err)
+		if len(detail) > c.maxFrame()/2 {
+			detail = nil // the code still says what it is
+		}
+		c.reply(&wire.Response{Sequence: cl.req.Sequence, Error: err.Error(), Code: code, Detail: detail})
 		return
 	}
 	c.wr.SendBlobs(c.ctx, frame, out) // an error means the connection is ending
@@ -276,15 +281,16 @@ func (c *Conn) invoke(cl *call) ([]byte, [][]byte, error) {
 	return frame, out, nil
 }
 
-// callCode classifies a failed call. A service that fails after its
-// context ended is reported as canceled, past its deadline or unavailable
-// (the connection shutting down), whatever it returned.
-func (c *Conn) callCode(ctx context.Context, err error) string {
+// callCode classifies a failed call, with the fields of an error
+// registered as a type. A service that fails after its context ended is
+// reported as canceled, past its deadline or unavailable (the connection
+// shutting down), whatever it returned.
+func (c *Conn) callCode(ctx context.Context, err error) (string, json.RawMessage) {
 	var se *registry.ServiceError
 	if errors.As(err, &se) && ctx.Err() != nil {
-		return c.stoppedCode(ctx)
+		return c.stoppedCode(ctx), nil
 	}
-	return wire.CodeOf(err)
+	return wire.Classify(err)
 }
 
 // stoppedCode is the code of a call stopped by the end of its context.

@@ -3,11 +3,28 @@ package hosttest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 
 	"github.com/hostcall/hostcall/registry"
 )
+
+// Errors the golden registry registers (registry.RegisterError), as
+// "bank.overdrawn" and "bank.limit".
+var ErrOverdrawn = errors.New("overdrawn")
+
+// LimitError is registered as a type: its fields cross.
+type LimitError struct {
+	Min, Asked int
+}
+
+func (e *LimitError) Error() string { return fmt.Sprintf("%d is below %d", e.Asked, e.Min) }
+
+func init() {
+	registry.RegisterError("bank.overdrawn", ErrOverdrawn)
+	registry.RegisterError("bank.limit", &LimitError{})
+}
 
 // Registry returns the registry the golden transcripts are written against.
 //
@@ -20,6 +37,8 @@ import (
 //	  concat(sep string, parts ...string) string
 //	  big(n int) string                    // n times "x"
 //	  nan() float64                        // NaN: cannot be encoded
+//	bank (no manifest):
+//	  withdraw(n int) error                // n > 100: ErrOverdrawn; n < 0: a *LimitError
 //	log (no manifest):
 //	  info(msg string)
 func Registry() *registry.Registry {
@@ -43,6 +62,17 @@ func Registry() *registry.Registry {
 			"concat": func(sep string, parts ...string) string { return strings.Join(parts, sep) },
 			"big":    func(n int) string { return strings.Repeat("x", n) },
 			"nan":    func() float64 { return math.NaN() },
+		},
+		"bank": {
+			"withdraw": func(n int) error {
+				switch {
+				case n > 100:
+					return fmt.Errorf("withdraw %d: %w", n, ErrOverdrawn)
+				case n < 0:
+					return &LimitError{Min: 0, Asked: n}
+				}
+				return nil
+			},
 		},
 		"log": {
 			"info": func(msg string) {},

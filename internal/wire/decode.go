@@ -79,6 +79,8 @@ func ParseResponse(data []byte, resp *Response) error {
 			p.readString("error", &resp.Error)
 		case "code":
 			p.readString("code", &resp.Code)
+		case "detail":
+			resp.Detail = p.readRaw()
 		case "blobs":
 			p.once(&seen, seenBlobs)
 			resp.Blobs = p.readBlobs()

@@ -59,6 +59,10 @@ func AppendResponse(dst []byte, resp *Response) []byte {
 		dst = append(dst, `,"code":`...)
 		dst = AppendString(dst, resp.Code)
 	}
+	if len(resp.Detail) > 0 {
+		dst = append(dst, `,"detail":`...)
+		dst = append(dst, resp.Detail...)
+	}
 	return append(dst, "}\n"...)
 }
 

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 )
@@ -78,11 +79,19 @@ func CodeOf(err error) string {
 // call it answers and the peer's message, for a service's own error exactly
 // what its Error method returned. It is the Go form of the wire's error
 // and package service's RemoteError.
+//
+// A code registered with registry.RegisterError stands for the registered
+// error: Unwrap returns it (the registered value, or a value of the
+// registered type filled from Detail), so errors.Is and errors.As see it
+// while Error still reads the service's whole message.
 type Error struct {
 	Code      string
 	Namespace string
 	Name      string
 	Message   string
+	// Detail is the JSON of a registered error type's fields, as the
+	// service's error carried them; nil for every other error.
+	Detail json.RawMessage
 }
 
 // Error names the call once, then the peer's message.
@@ -119,6 +128,23 @@ func (e *Error) Is(target error) bool {
 			return true
 		}
 	}
-	s := Sentinel(e.Code)
-	return s != nil && s == target
+	if s := Sentinel(e.Code); s != nil {
+		return s == target
+	}
+	// A registered code is a service's own error, registered under it at
+	// least at the peer.
+	return target == ErrServiceError && registeredCode(e.Code)
+}
+
+// Unwrap returns the error registered under e's code (RegisterError), nil
+// when the code is not registered in this process.
+func (e *Error) Unwrap() error {
+	if e.Code == "" || builtinCode(e.Code) {
+		return nil
+	}
+	r := registered(e.Code)
+	if r == nil {
+		return nil
+	}
+	return r.value(e.Detail)
 }

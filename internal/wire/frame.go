@@ -30,7 +30,10 @@ type Response struct {
 	OK       bool
 	Error    string
 	Code     string
-	Blobs    []int64
+	// Detail is the JSON of a registered error type's fields (PROTOCOL.md
+	// section 6, registered errors), nil when absent.
+	Detail json.RawMessage
+	Blobs  []int64
 }
 
 // Hello is the args of a hello request and the reply to it.
