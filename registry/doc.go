@@ -17,8 +17,33 @@
 //		return a / b, nil
 //	})
 //
-// Signatures are checked once, in AddService: channels, funcs, unsafe
-// pointers and complex numbers cannot cross the wire, and a misuse panics with
+// A parameter may be a func: a callback. The caller passes a func of its
+// own, and the service receives a func that calls it back over the
+// connection, valid until the service returns (after, it returns an error
+// matching ErrClosed without calling). A callback returns error last, for
+// the calls that cannot be made; its other parameters and results cross the
+// wire both ways, and a callback without a context of its own runs under
+// the service's:
+//
+//	reg.AddService("index", "run", func(ctx context.Context, paths []string, progress func(done int) error) error {
+//		for i, p := range paths {
+//			if err := indexOne(ctx, p); err != nil {
+//				return err
+//			}
+//			if err := progress(i + 1); err != nil {
+//				return err // the caller's error, or its end
+//			}
+//		}
+//		return nil
+//	})
+//
+// A service's error crosses with its message; RegisterError gives chosen
+// errors a code of their own, so that the caller's errors.Is and errors.As
+// find them.
+//
+// Signatures are checked once, in AddService: channels, funcs (but
+// callbacks), unsafe pointers and complex numbers cannot cross the wire,
+// and a misuse panics with
 // a message naming the namespace, the service and the offending type, as
 // net/http's mux does for a bad pattern. The decoders and encoders a service
 // needs are prepared then too, never per call.

@@ -19,25 +19,27 @@ var bytesType = reflect.TypeOf([]byte(nil))
 // Service is one registered func, with everything needed to call it from
 // JSON prepared when it was added.
 type Service struct {
-	ns, name string
-	full     string // "ns.name", for messages
-	fn       reflect.Value
-	typ      reflect.Type
-	hasCtx   bool
-	hasErr   bool
-	variadic bool
-	sliceArg bool    // the variadic slice may arrive as one JSON array (variadic.go)
-	nilSlice bool    // ... and as null, for none
-	params   []param // parameters after the context, the variadic one as its element
-	results  int     // results before the error
-	validate []bool  // per result: its encoding may hold unchecked raw JSON
-	rawBytes []bool  // per result: exactly []byte, so it may travel as a blob
+	ns, name  string
+	full      string // "ns.name", for messages
+	fn        reflect.Value
+	typ       reflect.Type
+	hasCtx    bool
+	hasErr    bool
+	variadic  bool
+	sliceArg  bool    // the variadic slice may arrive as one JSON array (variadic.go)
+	nilSlice  bool    // ... and as null, for none
+	params    []param // parameters after the context, the variadic one as its element
+	results   int     // results before the error
+	validate  []bool  // per result: its encoding may hold unchecked raw JSON
+	rawBytes  []bool  // per result: exactly []byte, so it may travel as a blob
+	callbacks bool    // a parameter is a func (callback.go)
 }
 
 type param struct {
 	typ   reflect.Type
 	dec   jsoniter.ValDecoder
 	bytes bool // exactly []byte: may arrive as a blob index
+	fn    bool // a func: a callback (callback.go)
 }
 
 func newService(ns, name string, fn any) (*Service, error) {
@@ -73,6 +75,11 @@ func newService(ns, name string, fn any) (*Service, error) {
 		pt := t.In(i)
 		if s.variadic && i == t.NumIn()-1 {
 			pt = pt.Elem()
+		}
+		if pt.Kind() == reflect.Func {
+			s.params = append(s.params, param{typ: pt, fn: true})
+			s.callbacks = true
+			continue
 		}
 		s.params = append(s.params, param{
 			typ:   pt,
@@ -121,6 +128,13 @@ func (s *Service) InvokeBlobs(ctx context.Context, args []byte, blobs [][]byte, 
 	in, err := s.decodeArgs(ctx, args, blobs)
 	if err != nil {
 		return dst, nil, err
+	}
+	if s.callbacks {
+		ends, err := s.makeCallbacks(ctx, in)
+		defer endCallbacks(ends) // whatever the service did: panicked, kept them
+		if err != nil {
+			return dst, nil, err
+		}
 	}
 	results := s.fn.Call(in)
 	if s.hasErr {
@@ -219,6 +233,9 @@ func (s *Service) decodeArgs(ctx context.Context, args []byte, blobs [][]byte) (
 // decodeArg decodes the argument at iter into p's type. An error is final;
 // when the codec refuses the value, it sets iter.Error instead.
 func (s *Service) decodeArg(iter *jsoniter.Iterator, p param, i int, blobs [][]byte) (reflect.Value, error) {
+	if p.fn {
+		return s.callbackID(iter.SkipAndReturnBytes(), p, i)
+	}
 	v := reflect.New(p.typ)
 	if p.bytes && iter.WhatIsNext() == jsoniter.NumberValue {
 		k := iter.ReadInt()
@@ -275,6 +292,9 @@ func (s *Service) decodeRest(args []byte, in []reflect.Value, n int, blobs [][]b
 // decodeElem decodes the argument elem with encoding/json. A []byte may be
 // a blob index, as in decodeArg.
 func (s *Service) decodeElem(elem []byte, p param, i int, blobs [][]byte) (reflect.Value, error) {
+	if p.fn {
+		return s.callbackID(elem, p, i)
+	}
 	ptr := reflect.New(p.typ)
 	if p.bytes && len(elem) > 0 && (elem[0] == '-' || '0' <= elem[0] && elem[0] <= '9') {
 		k, err := strconv.Atoi(string(elem))

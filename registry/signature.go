@@ -52,6 +52,11 @@ func checkFunc(t reflect.Type, in, out direction) (hasCtx, hasErr bool, err erro
 		}
 		if t.IsVariadic() && i == t.NumIn()-1 {
 			p = p.Elem()
+		} else if p.Kind() == reflect.Func {
+			if err := checkCallback(p); err != nil {
+				return false, false, fmt.Errorf("parameter %d (%v): %v", i, p, err)
+			}
+			continue
 		}
 		if err := checkType(p, in); err != nil {
 			return false, false, fmt.Errorf("parameter %d (%v): %v", i, t.In(i), err)
@@ -206,4 +211,45 @@ func CheckConsumer(t reflect.Type) (hasCtx bool, err error) {
 	}
 	hasCtx, _, err = checkFunc(t, encode, decode)
 	return hasCtx, err
+}
+
+// checkCallback checks the type of a func parameter: a callback, which the
+// service calls and the caller runs (PROTOCOL.md section 6). It has a
+// consumer's shape, an optional leading context and error as its last
+// result, and since its values cross both ways its other parameters and
+// results must both encode and decode. A callback cannot take funcs itself,
+// nor be variadic.
+func checkCallback(t reflect.Type) error {
+	if t.NumOut() == 0 || t.Out(t.NumOut()-1) != errorType {
+		return fmt.Errorf("a callback must return error as its last result, to report a call that could not be made")
+	}
+	if t.IsVariadic() {
+		return fmt.Errorf("a callback cannot be variadic")
+	}
+	for i := 0; i < t.NumIn(); i++ {
+		p := t.In(i)
+		if p == contextType && i == 0 {
+			continue
+		}
+		if err := checkBoth(p); err != nil {
+			return fmt.Errorf("callback parameter %d (%v): %v", i, p, err)
+		}
+	}
+	for i := 0; i < t.NumOut()-1; i++ {
+		if err := checkBoth(t.Out(i)); err != nil {
+			return fmt.Errorf("callback result %d (%v): %v", i, t.Out(i), err)
+		}
+	}
+	return nil
+}
+
+// checkBoth checks that t encodes to JSON and decodes from it.
+func checkBoth(t reflect.Type) error {
+	if t == contextType {
+		return fmt.Errorf("a context.Context may only be the first parameter")
+	}
+	if err := checkType(t, encode); err != nil {
+		return err
+	}
+	return checkType(t, decode)
 }

@@ -44,7 +44,7 @@ func (c *Conn) Call(ctx context.Context, what string, req *wire.Request, blobs [
 		if err := ctx.Err(); err != nil {
 			return nil, ContextError(what, 0, err)
 		}
-		if dl, ok := ctx.Deadline(); ok && c.PeerHas(wire.FeatureTimeout) && req.Type == wire.TypeCall {
+		if dl, ok := ctx.Deadline(); ok && c.PeerHas(wire.FeatureTimeout) && (req.Type == wire.TypeCall || req.Type == wire.TypeCallback) {
 			req.Timeout = max(int64(time.Until(dl)), 1)
 		}
 	}

@@ -106,6 +106,8 @@ type Conn struct {
 
 	dead chan struct{} // closed by fail
 
+	callbacks callbackTable // funcs this end lent to the peer (callback.go)
+
 	reg    atomic.Pointer[registry.Registry] // served to the peer, once Serve has begun
 	peerCh chan struct{}                     // closed and replaced when the peer's hello changes
 
@@ -130,6 +132,8 @@ func New(r io.Reader, w io.Writer, cfg Config) *Conn {
 	if cfg.Values != nil {
 		base = context.WithoutCancel(cfg.Values)
 	}
+	maker := &callbackMaker{}
+	base = wire.WithCallbacks(base, maker)
 	ctx, cancel := context.WithCancelCause(base)
 	c := &Conn{
 		cfg:       cfg,
@@ -147,6 +151,7 @@ func New(r io.Reader, w io.Writer, cfg Config) *Conn {
 		inflight:  make(map[uint64]*call),
 		peerCh:    make(chan struct{}),
 	}
+	maker.c = c
 	if cfg.Registry == nil {
 		c.startReading()
 	} else {

@@ -18,7 +18,7 @@ var (
 	// ErrClosed: the connection has ended.
 	ErrClosed = errors.New("connection to the host closed")
 	// ErrBadReply: the peer's reply does not fit what the caller expects.
-	ErrBadReply = errors.New("bad reply")
+	ErrBadReply = wire.ErrBadReply
 	// ErrNotHosted: a plugin started without --host-file.
 	ErrNotHosted = errors.New("not hosted: the plugin was started without --host-file")
 )

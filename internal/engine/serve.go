@@ -159,22 +159,28 @@ func (c *Conn) runInline(cl *call) {
 // dispatch answers one request. Calls run concurrently (see admit); the
 // other requests are answered here, in the order they were read.
 func (c *Conn) dispatch(req *wire.Request, blobs [][]byte) {
+	switch req.Type { // whether this end serves or not
+	case wire.TypeCallback:
+		c.dispatchCallback(req, blobs)
+		return
+	case wire.TypeCancel:
+		c.cancelCall(req.Sequence)
+		return
+	}
 	reg := c.registry()
 	if reg == nil {
 		c.trySend(wire.AppendResponse(wire.GetBuf(), &wire.Response{Sequence: req.Sequence, Code: wire.CodeBadRequest,
 			Error: fmt.Sprintf("this plugin serves no requests (got %q)", req.Type)}))
 		return
 	}
-	if req.Type != wire.TypeCall && req.Type != wire.TypeCancel && c.serving(req.Sequence) {
+	if req.Type != wire.TypeCall && c.serving(req.Sequence) {
 		c.replyError(req.Sequence, wire.CodeBadRequest,
 			fmt.Sprintf("sequence %d is already in flight: sequences must not be reused", req.Sequence))
 		return
 	}
 	switch req.Type {
 	case wire.TypeCall:
-		c.admit(req, blobs)
-	case wire.TypeCancel:
-		c.cancelCall(req.Sequence)
+		c.admit(req, blobs, nil)
 	case wire.TypeHasNamespace:
 		c.reply(&wire.Response{Sequence: req.Sequence, OK: reg.HasNamespace(req.Namespace)})
 	case wire.TypeGetManifest:

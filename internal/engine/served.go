@@ -19,9 +19,10 @@ type call struct {
 	name    string // "namespace.name", for messages
 	ctx     context.Context
 	cancel  context.CancelFunc
-	bytes   int64 // what its arguments and blobs hold, counted in the pending bytes
-	started bool  // it holds an in-flight slot; otherwise it waits in the queue
-	queued  bool  // it waited in the queue before it started
+	bytes   int64             // what its arguments and blobs hold, counted in the pending bytes
+	started bool              // it holds an in-flight slot; otherwise it waits in the queue
+	queued  bool              // it waited in the queue before it started
+	svc     *registry.Service // a callback's func; nil: the registry's service
 }
 
 // admit runs a call when an in-flight slot is free, or queues it until
@@ -45,9 +46,16 @@ type call struct {
 // own goroutine: no hand-off through the scheduler, which is most of the
 // cost of a small call (see serveRead). If it runs longer than
 // inlineBudget, another goroutine takes over reading.
-func (c *Conn) admit(req *wire.Request, blobs [][]byte) {
+//
+// A callback (svc, which the registry does not hold) always runs on a
+// goroutine of its own: the end that lent it may not serve, and then its
+// reader is a caller waiting for its own reply.
+func (c *Conn) admit(req *wire.Request, blobs [][]byte, svc *registry.Service) {
 	ctx, cancel := c.callContext(req.Timeout)
-	cl := &call{req: req, blobs: blobs, name: req.Namespace + "." + req.Name, ctx: ctx, cancel: cancel}
+	cl := &call{req: req, blobs: blobs, name: req.Namespace + "." + req.Name, ctx: ctx, cancel: cancel, svc: svc}
+	if svc != nil {
+		cl.name = svc.Namespace() + "." + svc.Name()
+	}
 	cl.bytes = callBytes(cl)
 	for {
 		c.mu.Lock()
@@ -67,7 +75,7 @@ func (c *Conn) admit(req *wire.Request, blobs [][]byte) {
 			c.hold(cl)
 			c.calls.Add(1)
 			c.mu.Unlock()
-			if c.fr.Buffered() > 0 {
+			if c.fr.Buffered() > 0 || svc != nil {
 				go c.runCall(cl) // more to read: run it beside the reader
 				return
 			}
@@ -257,9 +265,12 @@ func (c *Conn) runCall(cl *call) {
 // blobs that follow it.
 func (c *Conn) invoke(cl *call) ([]byte, [][]byte, error) {
 	req := cl.req
-	svc, err := c.registry().Lookup(req.Namespace, req.Name)
-	if err != nil {
-		return nil, nil, err
+	svc := cl.svc
+	if svc == nil {
+		var err error
+		if svc, err = c.registry().Lookup(req.Namespace, req.Name); err != nil {
+			return nil, nil, err
+		}
 	}
 	results, out, err := svc.InvokeBlobs(cl.ctx, req.Args, cl.blobs, wire.GetBuf(), c.BlobThreshold())
 	if err != nil {

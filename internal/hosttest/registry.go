@@ -37,6 +37,8 @@ func init() {
 //	  concat(sep string, parts ...string) string
 //	  big(n int) string                    // n times "x"
 //	  nan() float64                        // NaN: cannot be encoded
+//	cb (no manifest):
+//	  each(n int, f func(int) (string, error)) ([]string, error) // f(0)...f(n-1), stops at an error
 //	bank (no manifest):
 //	  withdraw(n int) error                // n > 100: ErrOverdrawn; n < 0: a *LimitError
 //	log (no manifest):
@@ -62,6 +64,19 @@ func Registry() *registry.Registry {
 			"concat": func(sep string, parts ...string) string { return strings.Join(parts, sep) },
 			"big":    func(n int) string { return strings.Repeat("x", n) },
 			"nan":    func() float64 { return math.NaN() },
+		},
+		"cb": {
+			"each": func(n int, f func(i int) (string, error)) ([]string, error) {
+				var out []string
+				for i := 0; i < n; i++ {
+					s, err := f(i)
+					if err != nil {
+						return out, err
+					}
+					out = append(out, s)
+				}
+				return out, nil
+			},
 		},
 		"bank": {
 			"withdraw": func(n int) error {

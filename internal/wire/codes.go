@@ -22,6 +22,9 @@ const (
 	TypeListServices = "listServices"
 	TypeHello        = "hello"
 	TypeCancel       = "cancel"
+	// TypeCallback: a call of a callback, a func the peer passed as an
+	// argument of a call this end serves (PROTOCOL.md section 6).
+	TypeCallback = "callback"
 )
 
 // Protocol is the highest protocol version this implementation speaks.
@@ -37,13 +40,17 @@ const (
 	// section 6): its peer may send it calls. Listed by a plugin once it
 	// serves its own registry, and by every host.
 	FeatureServe = "serve"
+	// FeatureCallbacks: the end takes func arguments (PROTOCOL.md section
+	// 6, callbacks): it decodes them into funcs that call back, and it
+	// answers callback requests for the funcs it passed.
+	FeatureCallbacks = "callbacks"
 )
 
 // DefaultMaxFrame is the default frame size limit, 64 MiB.
 const DefaultMaxFrame = 64 << 20
 
 // Features is what this implementation lists in its hello, either end.
-var Features = []string{FeatureCancel, FeatureTimeout, FeatureCodes, FeatureBlobs}
+var Features = []string{FeatureCancel, FeatureTimeout, FeatureCodes, FeatureBlobs, FeatureCallbacks}
 
 // MinBlob is the size from which a []byte argument or result travels as a
 // blob when the peer accepts them: below it, base64 in the frame costs

@@ -43,6 +43,8 @@ func ParseRequest(data []byte, req *Request) error {
 			req.Args = p.readRaw()
 		case "timeout":
 			p.readInt("timeout", &req.Timeout)
+		case "callback":
+			p.readUint("callback", &req.Callback)
 		case "blobs":
 			p.once(&seen, seenBlobs)
 			req.Blobs = p.readBlobs()

@@ -11,6 +11,10 @@ func AppendRequest(dst []byte, req *Request) []byte {
 	dst = appendHead(dst, req.Sequence, req.Blobs)
 	dst = append(dst, `,"type":`...)
 	dst = AppendString(dst, req.Type)
+	if req.Callback != 0 {
+		dst = append(dst, `,"callback":`...)
+		dst = strconv.AppendUint(dst, req.Callback, 10)
+	}
 	if req.Namespace != "" {
 		dst = append(dst, `,"namespace":`...)
 		dst = AppendString(dst, req.Namespace)

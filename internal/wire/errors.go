@@ -24,6 +24,10 @@ var (
 	ErrUnavailable      = errors.New("peer unavailable")
 )
 
+// ErrBadReply: the peer's reply does not fit what the caller expects. It
+// has no code: the caller finds it, the peer never sends it.
+var ErrBadReply = errors.New("bad reply")
+
 // codes pairs each code with its sentinel, in the order CodeOf tries them.
 var codes = []struct {
 	code string

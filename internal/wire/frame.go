@@ -12,6 +12,9 @@ type Request struct {
 	Args json.RawMessage
 	// Timeout is the protocol 2 timeout in nanoseconds, 0 when absent.
 	Timeout int64
+	// Callback is the id of the callback a callback request calls, 0 when
+	// absent.
+	Callback uint64
 	// Blobs lists the byte lengths of the raw blobs following the frame.
 	Blobs []int64
 }

@@ -1,0 +1,221 @@
+// Package stub makes the funcs that call a peer: a consumer's (package
+// service's GetService, host.Running's) and a callback's (a func a served
+// call received as an argument, which calls back into the caller). A Sig
+// is a func type compiled once: how to encode its arguments and decode its
+// results; what carries the call is up to its user.
+package stub
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+
+	jsoniter "github.com/json-iterator/go"
+
+	"github.com/hostcall/hostcall/internal/wire"
+	"github.com/hostcall/hostcall/registry"
+)
+
+var (
+	errorType = reflect.TypeOf((*error)(nil)).Elem()
+	bytesType = reflect.TypeOf([]byte(nil))
+)
+
+// Sig is the signature of a func that calls the peer: an optional leading
+// context, parameters that encode to JSON (funcs among them are callbacks),
+// results that decode from it, and a trailing error.
+type Sig struct {
+	what   string // "service kv.get", "callback 2 of kv.index": names the call in errors
+	peer   string // "host", "plugin", "caller": who answers, in errors
+	typ    reflect.Type
+	hasCtx bool
+	outs   []reflect.Type // results before the error
+	funcs  bool           // a parameter is a func: a callback
+}
+
+// New checks ft with registry.CheckConsumer and compiles it. what names the
+// call in errors, peer who answers it.
+func New(what, peer string, ft reflect.Type) (*Sig, error) {
+	hasCtx, err := registry.CheckConsumer(ft)
+	if err != nil {
+		return nil, err
+	}
+	s := &Sig{what: what, peer: peer, typ: ft, hasCtx: hasCtx}
+	for i := 0; i < ft.NumOut()-1; i++ {
+		s.outs = append(s.outs, ft.Out(i))
+	}
+	for i := 0; i < ft.NumIn(); i++ {
+		if ft.In(i).Kind() == reflect.Func {
+			s.funcs = true
+		}
+	}
+	return s, nil
+}
+
+// What names the call in errors.
+func (s *Sig) What() string { return s.what }
+
+// TakesFuncs reports whether a parameter is a func (a callback).
+func (s *Sig) TakesFuncs() bool { return s.funcs }
+
+// Invoke is the body of a func made by Func: it gets the context (the
+// func's own, or nil when it takes none) and the arguments after it, and
+// returns the results before the error.
+type Invoke func(ctx context.Context, in []reflect.Value) ([]reflect.Value, error)
+
+// Func returns a func of the signature's type whose calls run inv.
+func (s *Sig) Func(inv Invoke) reflect.Value {
+	return reflect.MakeFunc(s.typ, func(in []reflect.Value) []reflect.Value {
+		var ctx context.Context
+		if s.hasCtx {
+			ctx, _ = in[0].Interface().(context.Context)
+			in = in[1:]
+			if ctx == nil {
+				ctx = context.Background()
+			}
+		}
+		results, err := inv(ctx, in)
+		out := make([]reflect.Value, 0, len(s.outs)+1)
+		for i, t := range s.outs {
+			if err == nil {
+				out = append(out, results[i])
+			} else {
+				out = append(out, reflect.Zero(t))
+			}
+		}
+		if err != nil {
+			return append(out, reflect.ValueOf(&err).Elem())
+		}
+		return append(out, reflect.Zero(errorType))
+	})
+}
+
+// FuncArg turns the func argument v, at index i of the call's arguments,
+// into the callback id it travels as; nil funcs never reach it.
+type FuncArg func(i int, v reflect.Value) (uint64, error)
+
+// EncodeArgs writes the JSON array of the arguments, a variadic slice
+// spread out one element per argument. Arguments of type exactly []byte
+// holding at least minBlob bytes (minBlob >= 0) are written as blob
+// indexes and returned as blobs. A func argument is written as
+// {"callback":id}, id from fn, or null when it is nil.
+func (s *Sig) EncodeArgs(in []reflect.Value, minBlob int, fn FuncArg) (_ []byte, blobs [][]byte, _ error) {
+	stream := wire.JSON.BorrowStream(nil)
+	stream.SetBuffer(wire.GetBuf())
+	defer func() {
+		stream.SetBuffer(nil)
+		wire.JSON.ReturnStream(stream)
+	}()
+	stream.WriteArrayStart()
+	n := 0
+	write := func(i int, v reflect.Value) error {
+		if n > 0 {
+			stream.WriteMore()
+		}
+		n++
+		switch {
+		case minBlob >= 0 && v.Type() == bytesType && v.Len() >= minBlob:
+			stream.WriteInt(len(blobs))
+			blobs = append(blobs, v.Bytes())
+			return nil
+		case v.Kind() == reflect.Func:
+			return s.writeFunc(stream, i, v, fn)
+		}
+		stream.WriteVal(v.Interface())
+		if stream.Error != nil {
+			return fmt.Errorf("%s: argument %d (%v): %w: %v", s.what, i, v.Type(), wire.ErrBadArguments, stream.Error)
+		}
+		return nil
+	}
+	for i, v := range in {
+		if s.typ.IsVariadic() && i == len(in)-1 {
+			for j := 0; j < v.Len(); j++ {
+				if err := write(i+j, v.Index(j)); err != nil {
+					wire.PutBuf(stream.Buffer())
+					return nil, nil, err
+				}
+			}
+			continue
+		}
+		if err := write(i, v); err != nil {
+			wire.PutBuf(stream.Buffer())
+			return nil, nil, err
+		}
+	}
+	stream.WriteArrayEnd()
+	return stream.Buffer(), blobs, nil
+}
+
+func (s *Sig) writeFunc(stream *jsoniter.Stream, i int, v reflect.Value, fn FuncArg) error {
+	if v.IsNil() {
+		stream.WriteNil()
+		return nil
+	}
+	if fn == nil {
+		return fmt.Errorf("%s: argument %d (%v): %w: a callback cannot take a func", s.what, i, v.Type(), wire.ErrBadArguments)
+	}
+	id, err := fn(i, v)
+	if err != nil {
+		return err
+	}
+	stream.WriteRaw(`{"callback":`)
+	stream.WriteUint64(id)
+	stream.WriteObjectEnd()
+	return nil
+}
+
+// DecodeResults decodes the reply array into the func's result types.
+func (s *Sig) DecodeResults(reply []byte, blobs [][]byte) ([]reflect.Value, error) {
+	out := make([]reflect.Value, 0, len(s.outs))
+	iter := wire.JSON.BorrowIterator(reply)
+	defer wire.JSON.ReturnIterator(iter)
+	n := 0
+	if len(reply) > 0 && iter.WhatIsNext() == jsoniter.ArrayValue {
+		for iter.ReadArray() {
+			if n >= len(s.outs) {
+				iter.Skip()
+				n++
+				continue
+			}
+			v, err := s.decodeResult(iter, reply, n, blobs)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+			n++
+		}
+	} else if len(reply) > 0 && iter.WhatIsNext() != jsoniter.NilValue {
+		return nil, fmt.Errorf("%s: %w: reply is not a JSON array", s.what, wire.ErrBadReply)
+	}
+	if iter.Error != nil {
+		return nil, fmt.Errorf("%s: %w: %s", s.what, wire.ErrBadReply, wire.DecodeError(iter.Error))
+	}
+	if n != len(s.outs) {
+		return nil, fmt.Errorf("%s: %w: the %s returned %d results, %v expects %d",
+			s.what, wire.ErrBadReply, s.peer, n, s.typ, len(s.outs))
+	}
+	return out, nil
+}
+
+// decodeResult decodes result i, at iter in reply. A value that does not
+// fit the result's type is reported as wanted and found (the reply is
+// decoded again for that, on the error path only), in clean text whatever
+// the peer sent.
+func (s *Sig) decodeResult(iter *jsoniter.Iterator, reply []byte, i int, blobs [][]byte) (reflect.Value, error) {
+	t := s.outs[i]
+	v := reflect.New(t)
+	if t == bytesType && iter.WhatIsNext() == jsoniter.NumberValue {
+		k := iter.ReadInt()
+		if iter.Error != nil || k < 0 || k >= len(blobs) {
+			return v, fmt.Errorf("%s: %w: result %d names blob %d of %d", s.what, wire.ErrBadReply, i, k, len(blobs))
+		}
+		v.Elem().SetBytes(blobs[k])
+		return v.Elem(), nil
+	}
+	iter.ReadVal(v.Interface())
+	if iter.Error != nil {
+		return v, fmt.Errorf("%s: %w: result %d (%v): %s", s.what, wire.ErrBadReply, i, t,
+			wire.DecodeElemError(t, reply, i, iter.Error))
+	}
+	return v.Elem(), nil
+}
