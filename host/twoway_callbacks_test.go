@@ -241,7 +241,9 @@ func TestCallbackSignatures(t *testing.T) {
 	}
 	ok := []any{
 		func(f func(int) error) {},
-		func(ctx context.Context, f func(context.Context, string) (int, error), g func() error) error { return nil },
+		func(ctx context.Context, f func(context.Context, string) (int, error), g func() error) error {
+			return nil
+		},
 	}
 	for _, fn := range ok {
 		registry.New().AddService("x", "y", fn)
