@@ -6,6 +6,7 @@ package kv_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,11 +50,9 @@ func binaries(t *testing.T) (hostBin, pluginBin string) {
 		if built.dir, built.err = os.MkdirTemp("", "kv-example-"); built.err != nil {
 			return
 		}
-		for _, pkg := range []string{"host", "plugin"} {
-			out, err := exec.Command(gobin, "build", "-o", filepath.Join(built.dir, pkg), "./"+pkg).CombinedOutput()
-			if err != nil {
-				built.err = errors.Join(built.err, errors.New("go build ./"+pkg+": "+err.Error()+"\n"+string(out)))
-			}
+		out, err := exec.Command(gobin, "build", "-o", built.dir+string(filepath.Separator), "./host", "./plugin").CombinedOutput()
+		if err != nil {
+			built.err = fmt.Errorf("go build ./host ./plugin: %v\n%s", err, out)
 		}
 	})
 	if built.err != nil {
