@@ -76,8 +76,8 @@ func TestCommandLine(t *testing.T) {
 		{args: "get a", stdout: "3\n"},
 		{args: "put b -5"},
 		{args: "get b", stdout: "-5\n"},
-		// TODO(two-way): the message is all that crosses the command line;
-		// TestTheTestIsTheHost checks the error's identity.
+		// Only the message crosses the command line; TestTheTestIsTheHost
+		// checks the error the host gets.
 		{args: "get nope", fails: kvapi.ErrNotFound.Error()},
 		{args: "put max 9223372036854775807"},
 		{args: "put max 1", fails: "service kv.put: service helper.sum: kv host: 9223372036854775807 + 1 overflows int64"},

@@ -40,5 +40,6 @@ func init() {
 	//
 	//	registry.RegisterError("kv.not_found", ErrNotFound)
 	//
-	// Then tighten the missing-key assertions of ../kv_test.go to errors.Is.
+	// Then tighten the missing-key assertion of TestTheTestIsTheHost
+	// (../kv_test.go) to errors.Is.
 }
