@@ -1,0 +1,45 @@
+// Package kvapi is the contract between the kv host and its plugin: the
+// names of the services each end serves, their signatures, and the error
+// they share. Both ends import it; nothing else is shared, and nothing is
+// generated.
+package kvapi
+
+import (
+	"context"
+	"errors"
+)
+
+// The plugin serves the namespace Namespace:
+//
+//	put(ctx, key string, value int64) error   adds value to key's counter
+//	get(ctx, key string) (int64, error)       key's counter, or ErrNotFound
+//
+// and, while it serves put, calls the host's HelperNamespace:
+//
+//	sum(ctx, a, b int64) (int64, error)       a + b, computed by the host
+const (
+	Namespace       = "kv"
+	HelperNamespace = "helper"
+)
+
+// The consumer funcs of the services: the types a caller declares and fills
+// with GetService.
+type (
+	Put = func(ctx context.Context, key string, value int64) error
+	Get = func(ctx context.Context, key string) (int64, error)
+	Sum = func(ctx context.Context, a, b int64) (int64, error)
+)
+
+// ErrNotFound is what get returns for a key that was never put.
+var ErrNotFound = errors.New("kv: no such key")
+
+func init() {
+	// TODO(two-way): register ErrNotFound here, and only here, once
+	// registry.RegisterError lands, so that it keeps its identity across
+	// the pipe (errors.Is(err, ErrNotFound) in the host):
+	//
+	//	registry.RegisterError("kv.not_found", ErrNotFound)
+	//
+	// Then tighten the missing-key assertion of TestTheTestIsTheHost
+	// (../kv_test.go) to errors.Is.
+}
