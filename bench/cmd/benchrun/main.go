@@ -161,12 +161,12 @@ func run(c *config) error {
 				out := filepath.Join(tmp, fmt.Sprintf("%s-%s-%d.json", s.Name, w.Name, r))
 				got, err := runOne(bin, s, w, c, out)
 				if err != nil {
-					fmt.Fprintf(os.Stderr, "[%3d/%d %5.0fs] %-8s %-11s FAILED: %v\n", n, total, time.Since(start).Seconds(), w.Name, s.Name, err)
+					fmt.Fprintf(os.Stderr, "[%3d/%d %5.0fs] %-8s %-12s FAILED: %v\n", n, total, time.Since(start).Seconds(), w.Name, s.Name, err)
 					res.fail(s.Name, w.Name, err)
 					continue
 				}
 				got.System = s.Name
-				fmt.Fprintf(os.Stderr, "[%3d/%d %5.0fs] %-8s %-11s %s\n", n, total, time.Since(start).Seconds(), w.Name, s.Name, formatRate(w, got.OpsPerSec))
+				fmt.Fprintf(os.Stderr, "[%3d/%d %5.0fs] %-8s %-12s %s\n", n, total, time.Since(start).Seconds(), w.Name, s.Name, formatRate(w, got.OpsPerSec))
 				res.add(got)
 			}
 		}
