@@ -61,7 +61,7 @@ func (r *Results) chart() string {
 		left, html.EscapeString(baseName(base)), plural(r.Runs, "run"))
 	direction := "the plugin calling the host"
 	if r.has("hostcall-h2p") {
-		direction += " (hostcall-h2p: the host calling the plugin)"
+		direction += " (in hostcall-h2p, the reverse)"
 	}
 	p(`<text x="%d" y="48" font-size="12" fill="#555">Host and plugin in separate processes, %s. %s, %d CPUs, %s.</text>`+"\n",
 		left, direction, html.EscapeString(r.Machine.CPU), r.Machine.NumCPU, html.EscapeString(r.Machine.Go))
