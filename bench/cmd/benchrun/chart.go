@@ -10,12 +10,13 @@ import (
 )
 
 var colors = map[string]string{
-	"raw":         "#8c8c8c",
-	"hostcall":    "#1f5fbf",
-	"hostcall-p1": "#8fb3e8",
-	"netrpc":      "#e8871e",
-	"grpc":        "#2e9e44",
-	"ttrpc":       "#c9352b",
+	"raw":          "#8c8c8c",
+	"hostcall":     "#1f5fbf",
+	"hostcall-p1":  "#8fb3e8",
+	"hostcall-h2p": "#6a3fb0",
+	"netrpc":       "#e8871e",
+	"grpc":         "#2e9e44",
+	"ttrpc":        "#c9352b",
 }
 
 // chart draws the medians as grouped bars, one group per workload, each
@@ -58,8 +59,12 @@ func (r *Results) chart() string {
 	p(`<rect width="100%%" height="100%%" fill="#ffffff"/>` + "\n")
 	p(`<text x="%d" y="28" font-size="18" font-weight="bold" fill="#222">Throughput relative to %s (median of %s; higher is better)</text>`+"\n",
 		left, html.EscapeString(baseName(base)), plural(r.Runs, "run"))
-	p(`<text x="%d" y="48" font-size="12" fill="#555">Host and plugin in separate processes, the plugin calling the host. %s, %d CPUs, %s.</text>`+"\n",
-		left, html.EscapeString(r.Machine.CPU), r.Machine.NumCPU, html.EscapeString(r.Machine.Go))
+	direction := "the plugin calling the host"
+	if r.has("hostcall-h2p") {
+		direction += " (in hostcall-h2p, the reverse)"
+	}
+	p(`<text x="%d" y="48" font-size="12" fill="#555">Host and plugin in separate processes, %s. %s, %d CPUs, %s.</text>`+"\n",
+		left, direction, html.EscapeString(r.Machine.CPU), r.Machine.NumCPU, html.EscapeString(r.Machine.Go))
 
 	// Legend.
 	lx := float64(left)

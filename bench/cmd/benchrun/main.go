@@ -7,7 +7,8 @@
 //	cd bench && go run ./cmd/benchrun --quick    # 1 short run each, prints only
 //
 // Each run is one host process started by benchrun; the host starts its
-// plugin, the plugin calls the host: warm-up, then a fixed measuring time.
+// plugin, the plugin calls the host (the host calls the plugin in
+// hostcall-h2p): warm-up, then a fixed measuring time.
 package main
 
 import (
@@ -44,6 +45,8 @@ var Systems = []System{
 		About: "host.Bind (anonymous pipes) and service.GetService, protocol 2 (hello, blobs)"},
 	{Name: "hostcall-p1", Host: "hostcall-host", Plugin: "hostcall-plugin", Args: []string{"--mode", "p1"},
 		About: "the same host; the plugin's client made with service.Dial(..., service.WithProtocol1()): no hello, []byte as base64"},
+	{Name: "hostcall-h2p", Host: "hostcall-host", Plugin: "hostcall-plugin", Args: []string{"--mode", "h2p"},
+		About: "the other direction, with the same workloads: host.Start runs the plugin's serve command (service.Serve) and the host calls it through Running.GetService, protocol 2; the host is the caller here, the plugin the callee"},
 	{Name: "netrpc", Host: "netrpc-host", Plugin: "netrpc-plugin",
 		About: "hashicorp/go-plugin, net/rpc (gob over yamux); the plugin calls the host through the MuxBroker"},
 	{Name: "grpc", Host: "grpc-host", Plugin: "grpc-plugin",
@@ -158,12 +161,12 @@ func run(c *config) error {
 				out := filepath.Join(tmp, fmt.Sprintf("%s-%s-%d.json", s.Name, w.Name, r))
 				got, err := runOne(bin, s, w, c, out)
 				if err != nil {
-					fmt.Fprintf(os.Stderr, "[%3d/%d %5.0fs] %-8s %-11s FAILED: %v\n", n, total, time.Since(start).Seconds(), w.Name, s.Name, err)
+					fmt.Fprintf(os.Stderr, "[%3d/%d %5.0fs] %-8s %-12s FAILED: %v\n", n, total, time.Since(start).Seconds(), w.Name, s.Name, err)
 					res.fail(s.Name, w.Name, err)
 					continue
 				}
 				got.System = s.Name
-				fmt.Fprintf(os.Stderr, "[%3d/%d %5.0fs] %-8s %-11s %s\n", n, total, time.Since(start).Seconds(), w.Name, s.Name, formatRate(w, got.OpsPerSec))
+				fmt.Fprintf(os.Stderr, "[%3d/%d %5.0fs] %-8s %-12s %s\n", n, total, time.Since(start).Seconds(), w.Name, s.Name, formatRate(w, got.OpsPerSec))
 				res.add(got)
 			}
 		}

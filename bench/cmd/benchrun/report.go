@@ -228,7 +228,11 @@ func (r *Results) markdown() string {
 	p("# hostcall cross-system benchmark\n\n")
 	p("Written by `cd bench && go run ./cmd/benchrun` (see [bench/README.md](../../bench/README.md)) on %s: ", m.Date)
 	p("%s of each system on each workload, each run %s of warm-up then %s measured, ", plural(r.Runs, "run"), r.Warmup, r.Duration)
-	p("host and plugin in separate processes, the plugin calling the host. The whole run took %s.\n\n", r.Elapsed.Round(time.Second))
+	p("host and plugin in separate processes, the plugin calling the host")
+	if r.has("hostcall-h2p") {
+		p(" (in hostcall-h2p, the host calling the plugin)")
+	}
+	p(". The whole run took %s.\n\n", r.Elapsed.Round(time.Second))
 	p("Machine: %s, %d CPUs, %s RAM, %s, %s", m.CPU, m.NumCPU, m.MemTotal, m.Kernel, m.Go)
 	if m.Commit != "" {
 		p(", hostcall at %s", m.Commit)
@@ -240,9 +244,17 @@ func (r *Results) markdown() string {
 	p("%s\n", r.perCell(true, func(w harness.Workload, c Cell) string { return thousands(rate(w, c.Median)) }))
 	p("MB = 10^6 bytes; echo1m moves 1 MiB each way per call.\n\n")
 
-	if r.has("hostcall") {
+	if r.has("hostcall") || r.has("hostcall-h2p") {
 		p("## Ratios of medians\n\n")
+	}
+	if r.has("hostcall") {
 		p("%s\n", r.ratios())
+	}
+	if r.has("hostcall-h2p") {
+		p("The host calling the plugin (hostcall-h2p), next to the plugin calling the host (hostcall) and to the others, whose direction is the plugin calling the host:\n\n")
+		p("%s\n", r.ratiosH2P())
+	}
+	if r.has("hostcall") {
 		p("## Goals\n\n")
 		p("%s\n", r.goals())
 	}
@@ -257,7 +269,11 @@ func (r *Results) markdown() string {
 	p("%s\n", r.perCell(false, func(_ harness.Workload, c Cell) string {
 		return fmt.Sprintf("%.1f / %.1f", c.HostAlloc, c.PlAllc)
 	}))
-	p("runtime.MemStats.Mallocs counted in each process over the measured window, divided by the calls.\n\n")
+	p("runtime.MemStats.Mallocs counted in each process over the measured window, divided by the calls.")
+	if r.has("hostcall-h2p") {
+		p(" In hostcall-h2p the host is the caller and the plugin the callee, so its host column compares with the others' plugin column, and the other way round.")
+	}
+	p("\n\n")
 
 	if len(r.Failures) > 0 {
 		p("## Failed runs\n\n")
@@ -277,22 +293,41 @@ func (r *Results) markdown() string {
 	return b.String()
 }
 
+// ratioCol is one column of a ratio table: a's median ÷ b's.
+type ratioCol struct{ a, b string }
+
 // ratios renders hostcall's ratios to raw and each peer.
 func (r *Results) ratios() string {
-	type col struct{ a, b string }
-	var cols []col
+	var cols []ratioCol
 	for _, s := range r.Systems {
-		if s.Name != "hostcall" && s.Name != "hostcall-p1" {
-			cols = append(cols, col{"hostcall", s.Name})
+		if s.Name != "hostcall" && s.Name != "hostcall-p1" && s.Name != "hostcall-h2p" {
+			cols = append(cols, ratioCol{"hostcall", s.Name})
 		}
 	}
 	if r.has("hostcall-p1") {
 		for _, b := range []string{"raw", "ttrpc", "grpc"} {
 			if r.has(b) {
-				cols = append(cols, col{"hostcall-p1", b})
+				cols = append(cols, ratioCol{"hostcall-p1", b})
 			}
 		}
 	}
+	return r.ratioTable(cols)
+}
+
+// ratiosH2P renders hostcall-h2p's ratios to hostcall (the other
+// direction), raw and each peer.
+func (r *Results) ratiosH2P() string {
+	var cols []ratioCol
+	for _, s := range r.Systems {
+		if s.Name != "hostcall-h2p" && s.Name != "hostcall-p1" {
+			cols = append(cols, ratioCol{"hostcall-h2p", s.Name})
+		}
+	}
+	return r.ratioTable(cols)
+}
+
+// ratioTable renders one row per workload and one column per ratio.
+func (r *Results) ratioTable(cols []ratioCol) string {
 	head := []string{"workload"}
 	for _, c := range cols {
 		head = append(head, c.a+" ÷ "+c.b)

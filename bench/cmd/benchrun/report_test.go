@@ -46,7 +46,7 @@ func TestReport(t *testing.T) {
 		}
 	}
 	md := r.markdown()
-	for _, want := range []string{"| lat (calls/s)", "hostcall ÷ raw", "NOT MET", "FAILED", "3.0 / 2.0"} {
+	for _, want := range []string{"| lat (calls/s)", "hostcall ÷ raw", "hostcall-h2p ÷ hostcall", "NOT MET", "FAILED", "3.0 / 2.0"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}

@@ -1,13 +1,16 @@
 // Package harness is what every system's host and plugin share: the
-// workloads, the measuring loop that runs in the plugin, and the result
-// each run hands to the runner.
+// workloads, the measuring loop that runs on the calling side, and the
+// result each run hands to the runner.
 //
 // A run is one host process started by the runner; the host starts one
-// plugin process, and the plugin makes the calls into the host (hostcall's
-// direction). The plugin warms up, asks the host for its allocation count
-// (Mark), measures for a fixed duration, asks again, and writes a Result to
-// the file named by --out with ".plugin" appended; the host adds its own
-// peak RSS and writes the final Result to --out.
+// plugin process. In every system but hostcall-h2p the plugin makes the
+// calls into the host (hostcall's first direction): it warms up, asks the
+// host for its allocation count (Mark), measures for a fixed duration, asks
+// again, and writes a Result to the file named by --out with ".plugin"
+// appended; the host adds its own peak RSS and writes the final Result to
+// --out. In hostcall-h2p the host calls the plugin: the host runs the same
+// loop (Measure) against the plugin's services and writes the Result
+// itself.
 package harness
 
 import (
@@ -110,56 +113,79 @@ type Result struct {
 	Note          string `json:"note,omitempty"`
 }
 
-// Caller is a system's plugin side: each method is one round trip to the
-// host. Methods are called from Workload.Conc goroutines at once.
+// Caller is a system's calling side (the plugin, or the host in
+// hostcall-h2p): each method is one round trip to the other process, the
+// callee. Methods are called from Workload.Conc goroutines at once.
 type Caller interface {
 	Add(a, b int64) (int64, error)
 	Echo(b []byte) ([]byte, error)
 	// Struct sends the system's copy of NewRecord() with its ID set to id,
 	// and checks that the reply equals what was sent.
 	Struct(id int64) error
-	// Mark returns the host's runtime.MemStats.Mallocs.
+	// Mark returns the callee's runtime.MemStats.Mallocs.
 	Mark() (uint64, error)
 }
 
-// HostMallocs is what a host's Mark returns.
+// HostMallocs is what a callee's Mark returns: this process's
+// runtime.MemStats.Mallocs.
 func HostMallocs() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.Mallocs
 }
 
-// RunPlugin runs the workload p names against c and writes the plugin's
-// part of the result. Any wrong reply fails the run.
-func RunPlugin(system string, p Params, c Caller, note func() string) error {
+// Measurement is what Measure counted.
+type Measurement struct {
+	Workload      string
+	Ops           int64
+	Seconds       float64
+	CallerMallocs uint64 // heap allocations of this process while measuring
+	CalleeMallocs uint64 // the callee's, from Mark
+}
+
+// Measure runs the workload p names against c: warm-up for p.Warmup, the
+// callee's Mark, calls for p.Duration, Mark again. Any wrong reply fails it.
+func Measure(p Params, c Caller) (Measurement, error) {
 	w, ok := LookupWorkload(p.Workload)
 	if !ok {
-		return fmt.Errorf("unknown workload %q", p.Workload)
+		return Measurement{}, fmt.Errorf("unknown workload %q", p.Workload)
 	}
 	if _, _, err := drive(w, c, p.Warmup); err != nil {
-		return fmt.Errorf("warm-up: %w", err)
+		return Measurement{}, fmt.Errorf("warm-up: %w", err)
 	}
 	var m0, m1 runtime.MemStats
 	h0, err := c.Mark()
 	if err != nil {
-		return fmt.Errorf("mark: %w", err)
+		return Measurement{}, fmt.Errorf("mark: %w", err)
 	}
 	runtime.ReadMemStats(&m0)
 	ops, secs, err := drive(w, c, p.Duration)
 	if err != nil {
-		return err
+		return Measurement{}, err
 	}
 	runtime.ReadMemStats(&m1)
 	h1, err := c.Mark()
 	if err != nil {
-		return fmt.Errorf("mark: %w", err)
+		return Measurement{}, fmt.Errorf("mark: %w", err)
+	}
+	return Measurement{Workload: w.Name, Ops: ops, Seconds: secs,
+		CallerMallocs: m1.Mallocs - m0.Mallocs, CalleeMallocs: h1 - h0}, nil
+}
+
+// RunPlugin runs the workload p names against c (Measure) and writes the
+// plugin's part of the result: the plugin is the caller, the host the
+// callee.
+func RunPlugin(system string, p Params, c Caller, note func() string) error {
+	m, err := Measure(p, c)
+	if err != nil {
+		return err
 	}
 	r := Result{
-		System: system, Workload: w.Name, Ops: ops, Seconds: secs,
-		OpsPerSec:     float64(ops) / secs,
+		System: system, Workload: m.Workload, Ops: m.Ops, Seconds: m.Seconds,
+		OpsPerSec:     float64(m.Ops) / m.Seconds,
 		PluginHWMKiB:  PeakRSSKiB(),
-		HostMallocs:   h1 - h0,
-		PluginMallocs: m1.Mallocs - m0.Mallocs,
+		HostMallocs:   m.CalleeMallocs,
+		PluginMallocs: m.CallerMallocs,
 	}
 	if note != nil {
 		r.Note = note()
