@@ -33,6 +33,10 @@ type Service struct {
 	validate  []bool  // per result: its encoding may hold unchecked raw JSON
 	rawBytes  []bool  // per result: exactly []byte, so it may travel as a blob
 	callbacks bool    // a parameter is a func (callback.go)
+
+	stream       streamKind // the service returns a stream (stream.go)
+	itemRaw      []bool     // its items are exactly []byte
+	itemValidate []bool     // its items may hold unchecked raw JSON
 }
 
 type param struct {
@@ -88,6 +92,7 @@ func newService(ns, name string, fn any) (*Service, error) {
 		})
 	}
 	s.prepareVariadic()
+	s.prepareStream()
 	return s, nil
 }
 
@@ -143,6 +148,12 @@ func (s *Service) InvokeBlobs(ctx context.Context, args []byte, blobs [][]byte, 
 			// Error may panic, on a typed nil for one: do it here.
 			return dst, nil, &ServiceError{Service: s.full, Err: err, msg: err.Error()}
 		}
+	}
+	if s.stream != noStream {
+		if err := s.pump(ctx, results[0]); err != nil {
+			return dst, nil, err
+		}
+		return append(dst, "[]"...), nil, nil // the items went before
 	}
 	return s.encodeResults(dst, results[:s.results], minBlob)
 }
@@ -311,6 +322,13 @@ func (s *Service) decodeElem(elem []byte, p param, i int, blobs [][]byte) (refle
 }
 
 func (s *Service) encodeResults(dst []byte, results []reflect.Value, minBlob int) (_ []byte, out [][]byte, _ error) {
+	return s.encode(dst, results, s.rawBytes, s.validate, minBlob, "result")
+}
+
+// encode appends the JSON array of vals to dst; rawBytes and validate say,
+// per value, whether it may travel as a blob and whether it may hold raw
+// JSON to check. what names a value in errors.
+func (s *Service) encode(dst []byte, vals []reflect.Value, rawBytes, validate []bool, minBlob int, what string) (_ []byte, out [][]byte, _ error) {
 	stream := resultCodec.BorrowStream(nil)
 	stream.SetBuffer(dst)
 	defer func() {
@@ -318,11 +336,11 @@ func (s *Service) encodeResults(dst []byte, results []reflect.Value, minBlob int
 		resultCodec.ReturnStream(stream)
 	}()
 	stream.WriteArrayStart()
-	for i, v := range results {
+	for i, v := range vals {
 		if i > 0 {
 			stream.WriteMore()
 		}
-		if minBlob >= 0 && s.rawBytes[i] && v.Len() >= minBlob {
+		if minBlob >= 0 && rawBytes[i] && v.Len() >= minBlob {
 			stream.WriteInt(len(out))
 			out = append(out, v.Bytes())
 			continue
@@ -330,15 +348,15 @@ func (s *Service) encodeResults(dst []byte, results []reflect.Value, minBlob int
 		start := len(stream.Buffer())
 		stream.WriteVal(v.Interface())
 		if stream.Error != nil {
-			return dst, nil, fmt.Errorf("%s: %w: result %d (%v): %v", s.full, ErrResult, i, v.Type(), stream.Error)
+			return dst, nil, fmt.Errorf("%s: %w: %s %d (%v): %v", s.full, ErrResult, what, i, v.Type(), stream.Error)
 		}
-		if s.validate[i] {
+		if validate[i] {
 			// Raw JSON, which the codec copies as it is: check it, and
 			// compact it and fix its UTF-8 as encoding/json would.
 			buf := stream.Buffer()
 			clean, ok := cleanJSON(buf[start:])
 			if !ok {
-				return dst, nil, fmt.Errorf("%s: %w: result %d (%v): encodes to invalid JSON", s.full, ErrResult, i, v.Type())
+				return dst, nil, fmt.Errorf("%s: %w: %s %d (%v): encodes to invalid JSON", s.full, ErrResult, what, i, v.Type())
 			}
 			if len(clean) != len(buf)-start || &clean[0] != &buf[start] {
 				stream.SetBuffer(append(buf[:start], clean...))

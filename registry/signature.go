@@ -71,6 +71,12 @@ func checkFunc(t reflect.Type, in, out direction) (hasCtx, hasErr bool, err erro
 			hasErr = true
 			continue
 		}
+		if kind, item := streamOf(r); kind != noStream {
+			if err := checkStream(t, i, item, out); err != nil {
+				return false, false, err
+			}
+			continue
+		}
 		if err := checkType(r, out); err != nil {
 			return false, false, fmt.Errorf("result %d (%v): %v", i, r, err)
 		}

@@ -88,7 +88,11 @@ func (st *consumer) invoke(ctx context.Context, in []reflect.Value) ([]reflect.V
 	if err != nil {
 		return nil, err
 	}
-	return st.sig.DecodeResults(rep.Reply, rep.Blobs)
+	var items stub.Items
+	if rep.Stream != nil {
+		items = rep.Stream
+	}
+	return st.sig.DecodeReply(ctx, rep.Reply, rep.Blobs, items)
 }
 
 // callbacks are the funcs one call lends the peer, until it returns.

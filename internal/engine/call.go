@@ -11,10 +11,12 @@ import (
 
 // pendingCall is a call this end made, waiting for its response.
 type pendingCall struct {
-	done  chan struct{}
-	resp  wire.Response
-	blobs [][]byte
-	err   error
+	done   chan struct{}
+	what   string  // the call, for a stream's errors
+	stream *Stream // set by the first item of a streamed response (stream.go)
+	resp   wire.Response
+	blobs  [][]byte
+	err    error
 	// onDone, when set, is called by the reader instead of closing done.
 	onDone func(*pendingCall)
 }
@@ -31,6 +33,9 @@ func (p *pendingCall) finish() {
 type Reply struct {
 	wire.Response
 	Blobs [][]byte
+	// Stream is set when the peer answered with a stream (PROTOCOL.md
+	// section 6): its items follow, read with Next.
+	Stream *Stream
 }
 
 // Call sends req, with a fresh sequence, and the blobs its args name, and
@@ -48,7 +53,7 @@ func (c *Conn) Call(ctx context.Context, what string, req *wire.Request, blobs [
 			req.Timeout = max(int64(time.Until(dl)), 1)
 		}
 	}
-	p := &pendingCall{done: make(chan struct{})}
+	p := &pendingCall{done: make(chan struct{}), what: what}
 	seq, err := c.start(ctx, req, blobs, p)
 	if err != nil {
 		if ctx != nil && ctx.Err() != nil {
@@ -71,7 +76,7 @@ func (c *Conn) Call(ctx context.Context, what string, req *wire.Request, blobs [
 	if p.err != nil {
 		return nil, fmt.Errorf("service %s: %w", what, c.explain(p.err))
 	}
-	return &Reply{Response: p.resp, Blobs: p.blobs}, nil
+	return &Reply{Response: p.resp, Blobs: p.blobs, Stream: p.stream}, nil
 }
 
 // explain adds Config.ExplainEnd's account of the connection's end to an

@@ -210,6 +210,10 @@ func (c *Conn) fail(cause error) {
 	c.mu.Unlock()
 	c.cancel(errConnEnded)
 	for _, p := range pending {
+		if p.stream != nil {
+			p.stream.end(c.err)
+			continue
+		}
 		p.err = c.err
 		p.finish()
 	}

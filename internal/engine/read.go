@@ -47,6 +47,11 @@ func (c *Conn) readOne() error {
 // await waits until p is done, reading frames itself while nobody else
 // does, and reports false when ctx ended first (ctx may be nil).
 func (c *Conn) await(ctx context.Context, p *pendingCall) bool {
+	return c.awaitDone(ctx, p.done)
+}
+
+// awaitDone is await for any channel that is closed when the wait is over.
+func (c *Conn) awaitDone(ctx context.Context, done <-chan struct{}) bool {
 	var cancel <-chan struct{}
 	if ctx != nil {
 		cancel = ctx.Done()
@@ -57,7 +62,7 @@ func (c *Conn) await(ctx context.Context, p *pendingCall) bool {
 			token = nil // Serve takes the token next and keeps it
 		}
 		select {
-		case <-p.done:
+		case <-done:
 			return true
 		case <-cancel:
 			return false
@@ -66,7 +71,7 @@ func (c *Conn) await(ctx context.Context, p *pendingCall) bool {
 				c.token <- struct{}{}
 				continue
 			}
-			woken := c.readUntil(ctx, p.done)
+			woken := c.readUntil(ctx, done)
 			c.token <- struct{}{}
 			if !woken {
 				return true
@@ -187,13 +192,23 @@ func (c *Conn) withBlobs(lengths []int64, keep bool, k func([][]byte, error)) er
 	return nil
 }
 
-// deliver hands a response to the call waiting for it.
+// deliver hands a response to the call waiting for it; one item of a
+// stream goes to the call's stream (stream.go).
 func (c *Conn) deliver(resp *wire.Response, blobs [][]byte, err error, size int64) {
 	if err != nil {
 		err = fmt.Errorf("%w: response of %d bytes with its blobs is over the limit of %d bytes",
 			wire.ErrTooLarge, wire.FrameSize(size, resp.Blobs), c.cfg.MaxFrame)
 	}
-	if p := c.take(resp.Sequence); p != nil {
+	if resp.More && err == nil {
+		c.deliverItem(resp, blobs, wire.FrameSize(size, resp.Blobs))
+		return
+	}
+	p := c.take(resp.Sequence)
+	switch {
+	case p == nil:
+	case p.stream != nil:
+		p.stream.finish(resp, err)
+	default:
 		p.resp, p.blobs, p.err = *resp, blobs, err
 		p.finish()
 	}

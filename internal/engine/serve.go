@@ -166,6 +166,9 @@ func (c *Conn) dispatch(req *wire.Request, blobs [][]byte) {
 	case wire.TypeCancel:
 		c.cancelCall(req.Sequence)
 		return
+	case wire.TypeCredit:
+		c.creditCall(req)
+		return
 	}
 	reg := c.registry()
 	if reg == nil {

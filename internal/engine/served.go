@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/hostcall/hostcall/internal/wire"
@@ -14,6 +15,11 @@ import (
 // call is a call the peer made, from the time it is read until it has
 // answered.
 type call struct {
+	// Context is the call's: canceled by the peer's cancel, its timeout
+	// or the connection's end. ctx is the call itself, whose Value also
+	// finds the call's stream sink (stream.go).
+	context.Context
+	c       *Conn
 	req     *wire.Request
 	blobs   [][]byte
 	name    string // "namespace.name", for messages
@@ -23,6 +29,11 @@ type call struct {
 	started bool              // it holds an in-flight slot; otherwise it waits in the queue
 	queued  bool              // it waited in the queue before it started
 	svc     *registry.Service // a callback's func; nil: the registry's service
+
+	// A call whose service returns a stream (stream.go).
+	detached bool          // it gave its slot and bytes back: a stream is long
+	credit   atomic.Int64  // bytes it may still send
+	creditCh chan struct{} // signaled when credit comes; set by Open, under c.mu
 }
 
 // admit runs a call when an in-flight slot is free, or queues it until
@@ -52,7 +63,8 @@ type call struct {
 // reader is a caller waiting for its own reply.
 func (c *Conn) admit(req *wire.Request, blobs [][]byte, svc *registry.Service) {
 	ctx, cancel := c.callContext(req.Timeout)
-	cl := &call{req: req, blobs: blobs, name: req.Namespace + "." + req.Name, ctx: ctx, cancel: cancel, svc: svc}
+	cl := &call{Context: ctx, c: c, req: req, blobs: blobs, name: req.Namespace + "." + req.Name, cancel: cancel, svc: svc}
+	cl.ctx = cl
 	if svc != nil {
 		cl.name = svc.Namespace() + "." + svc.Name()
 	}
@@ -149,6 +161,12 @@ func (c *Conn) release(cl *call) {
 	c.mu.Lock()
 	if c.inflight[cl.req.Sequence] == cl { // a new call may have its sequence by now
 		delete(c.inflight, cl.req.Sequence)
+	}
+	if cl.detached { // its slot went to another call when its stream began
+		c.mu.Unlock()
+		cl.cancel()
+		c.calls.Done()
+		return
 	}
 	c.running--
 	c.unhold(cl)

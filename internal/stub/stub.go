@@ -29,8 +29,10 @@ type Sig struct {
 	peer   string // "host", "plugin", "caller": who answers, in errors
 	typ    reflect.Type
 	hasCtx bool
-	outs   []reflect.Type // results before the error
-	funcs  bool           // a parameter is a func: a callback
+	outs   []reflect.Type  // results before the error
+	funcs  bool            // a parameter is a func: a callback
+	stream wire.StreamKind // the result is a stream (stream.go)
+	item   reflect.Type    // ... of items of this type
 }
 
 // New checks ft with registry.CheckConsumer and compiles it. what names the
@@ -48,6 +50,9 @@ func New(what, peer string, ft reflect.Type) (*Sig, error) {
 		if ft.In(i).Kind() == reflect.Func {
 			s.funcs = true
 		}
+	}
+	if len(s.outs) == 1 {
+		s.stream, s.item = wire.StreamOf(s.outs[0])
 	}
 	return s, nil
 }
@@ -202,19 +207,24 @@ func (s *Sig) DecodeResults(reply []byte, blobs [][]byte) ([]reflect.Value, erro
 // decoded again for that, on the error path only), in clean text whatever
 // the peer sent.
 func (s *Sig) decodeResult(iter *jsoniter.Iterator, reply []byte, i int, blobs [][]byte) (reflect.Value, error) {
-	t := s.outs[i]
+	return s.decodeValue(iter, reply, i, s.outs[i], blobs, "result")
+}
+
+// decodeValue decodes value i of reply, at iter, into type t; what names
+// it in errors.
+func (s *Sig) decodeValue(iter *jsoniter.Iterator, reply []byte, i int, t reflect.Type, blobs [][]byte, what string) (reflect.Value, error) {
 	v := reflect.New(t)
 	if t == bytesType && iter.WhatIsNext() == jsoniter.NumberValue {
 		k := iter.ReadInt()
 		if iter.Error != nil || k < 0 || k >= len(blobs) {
-			return v, fmt.Errorf("%s: %w: result %d names blob %d of %d", s.what, wire.ErrBadReply, i, k, len(blobs))
+			return v, fmt.Errorf("%s: %w: %s %d names blob %d of %d", s.what, wire.ErrBadReply, what, i, k, len(blobs))
 		}
 		v.Elem().SetBytes(blobs[k])
 		return v.Elem(), nil
 	}
 	iter.ReadVal(v.Interface())
 	if iter.Error != nil {
-		return v, fmt.Errorf("%s: %w: result %d (%v): %s", s.what, wire.ErrBadReply, i, t,
+		return v, fmt.Errorf("%s: %w: %s %d (%v): %s", s.what, wire.ErrBadReply, what, i, t,
 			wire.DecodeElemError(t, reply, i, iter.Error))
 	}
 	return v.Elem(), nil

@@ -32,3 +32,33 @@ func CallbacksFrom(ctx context.Context) Callbacks {
 	cb, _ := ctx.Value(callbacksKey{}).(Callbacks)
 	return cb
 }
+
+// StreamSink sends the items of a stream a served call returns
+// (PROTOCOL.md section 6, streams). The engine's served calls carry one in
+// their context; the registry pumps a stream result into it.
+type StreamSink interface {
+	// Open tells the caller that a stream follows, or why it cannot.
+	Open() error
+	// MinBlob is the size from which a []byte item travels as a blob, -1
+	// when the caller takes none.
+	MinBlob() int
+	// Emit sends one item: reply, the JSON array of it, and the blobs
+	// reply names. It waits while the caller's credit is spent, and fails
+	// once the call is canceled or the connection ends.
+	Emit(reply []byte, blobs [][]byte) error
+}
+
+type streamSinkKey struct{}
+
+// StreamSinkKey is the context key under which a served call's context
+// holds its StreamSink.
+var StreamSinkKey any = streamSinkKey{}
+
+// StreamSinkFrom returns the StreamSink ctx carries, nil if none.
+func StreamSinkFrom(ctx context.Context) StreamSink {
+	if ctx == nil {
+		return nil
+	}
+	s, _ := ctx.Value(StreamSinkKey).(StreamSink)
+	return s
+}

@@ -25,6 +25,9 @@ const (
 	// TypeCallback: a call of a callback, a func the peer passed as an
 	// argument of a call this end serves (PROTOCOL.md section 6).
 	TypeCallback = "callback"
+	// TypeCredit: the consumer of a stream lets its producer send more
+	// (PROTOCOL.md section 6, streams).
+	TypeCredit = "credit"
 )
 
 // Protocol is the highest protocol version this implementation speaks.
@@ -44,13 +47,20 @@ const (
 	// 6, callbacks): it decodes them into funcs that call back, and it
 	// answers callback requests for the funcs it passed.
 	FeatureCallbacks = "callbacks"
+	// FeatureStreams: the end takes streamed responses ("more":true) and
+	// credit requests (PROTOCOL.md section 6, streams).
+	FeatureStreams = "streams"
 )
+
+// StreamWindow is the credit every stream starts with, in bytes of frames
+// and blobs: what a producer may send before its consumer grants more.
+const StreamWindow = 1 << 20
 
 // DefaultMaxFrame is the default frame size limit, 64 MiB.
 const DefaultMaxFrame = 64 << 20
 
 // Features is what this implementation lists in its hello, either end.
-var Features = []string{FeatureCancel, FeatureTimeout, FeatureCodes, FeatureBlobs, FeatureCallbacks}
+var Features = []string{FeatureCancel, FeatureTimeout, FeatureCodes, FeatureBlobs, FeatureCallbacks, FeatureStreams}
 
 // MinBlob is the size from which a []byte argument or result travels as a
 // blob when the peer accepts them: below it, base64 in the frame costs

@@ -77,6 +77,8 @@ func ParseResponse(data []byte, resp *Response) error {
 			resp.Services = p.readStrings()
 		case "ok":
 			p.readBool("ok", &resp.OK)
+		case "more":
+			p.readBool("more", &resp.More)
 		case "error":
 			p.readString("error", &resp.Error)
 		case "code":

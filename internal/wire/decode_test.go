@@ -222,7 +222,7 @@ func TestParseResponse(t *testing.T) {
 		{`{"sequence":9,"services":["a","b\u0000"],"blobs":[1]}`, &Response{Sequence: 9, Services: []string{"a", "b\x00"}, Blobs: []int64{1}}},
 		{`{"sequence":9,"services":[]}`, &Response{Sequence: 9}},
 		{`{"sequence":9,"services":null}`, &Response{Sequence: 9}},
-		{`{"sequence":9,"more":true,"unknown":[{}]}`, &Response{Sequence: 9}},
+		{`{"sequence":9,"more":true,"unknown":[{}]}`, &Response{Sequence: 9, More: true}},
 		{`{"sequence":9,"reply":[1e400,-1e400]}`, &Response{Sequence: 9, Reply: []byte(`[1e400,-1e400]`)}},
 		{`{"sequence":9,"reply":[3],"x":1e400}`, &Response{Sequence: 9, Reply: []byte(`[3]`)}},
 		{`{"sequence":9,"reply":[1.]}`, nil},

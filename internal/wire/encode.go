@@ -38,6 +38,9 @@ func AppendRequest(dst []byte, req *Request) []byte {
 // first, blobs (when present) second, and a terminating newline.
 func AppendResponse(dst []byte, resp *Response) []byte {
 	dst = appendHead(dst, resp.Sequence, resp.Blobs)
+	if resp.More {
+		dst = append(dst, `,"more":true`...)
+	}
 	if len(resp.Reply) > 0 { // an empty, non-nil Reply would make invalid JSON
 		dst = append(dst, `,"reply":`...)
 		dst = append(dst, resp.Reply...)

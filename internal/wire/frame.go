@@ -36,6 +36,9 @@ type Response struct {
 	// Detail is the JSON of a registered error type's fields (PROTOCOL.md
 	// section 6, registered errors), nil when absent.
 	Detail json.RawMessage
+	// More marks one item of a stream (PROTOCOL.md section 6, streams):
+	// the call's final response is yet to come.
+	More bool
 	Blobs  []int64
 }
 

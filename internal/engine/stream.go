@@ -1,0 +1,308 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+
+	"github.com/hostcall/hostcall/internal/wire"
+)
+
+// Streams (PROTOCOL.md section 6). A served call whose service returns a
+// stream answers with an opening frame and one frame per item, all
+// "more":true, then its final response. The producer may have at most its
+// credit in bytes unanswered; the consumer grants more with credit
+// requests as it consumes, so neither side holds more than a window per
+// stream whatever the stream's length. Once its stream begins, a call
+// gives its in-flight slot back: streams are long, and must not keep
+// ordinary calls out.
+
+// The producing side: a served call is the registry's wire.StreamSink.
+
+// Value finds the call itself under wire.StreamSinkKey.
+func (cl *call) Value(key any) any {
+	if key == wire.StreamSinkKey {
+		return cl
+	}
+	return cl.Context.Value(key)
+}
+
+// Open checks that the caller takes streams, gives the call's slot back
+// and sends the opening frame.
+func (cl *call) Open() error {
+	c := cl.c
+	if !c.PeerHas(wire.FeatureStreams) {
+		return fmt.Errorf("%w: the caller does not take streams (its hello did not list the feature %q)",
+			wire.ErrBadRequest, wire.FeatureStreams)
+	}
+	cl.credit.Store(wire.StreamWindow)
+	c.mu.Lock()
+	cl.creditCh = make(chan struct{}, 1)
+	c.mu.Unlock()
+	c.detach(cl)
+	frame := wire.AppendResponse(wire.GetBuf(), &wire.Response{Sequence: cl.req.Sequence, More: true})
+	err := c.wr.SendBlobs(cl.Context, frame, nil)
+	wire.PutBuf(frame)
+	return err
+}
+
+// MinBlob is the caller's blob threshold.
+func (cl *call) MinBlob() int { return cl.c.BlobThreshold() }
+
+// Emit sends one item once the caller's credit allows it. An item larger
+// than the credit left goes when any is left, so that the caller holds at
+// most its window and one frame.
+func (cl *call) Emit(reply []byte, blobs [][]byte) error {
+	c := cl.c
+	lengths := blobLengths(blobs)
+	frame := wire.AppendResponse(wire.GetBuf(), &wire.Response{Sequence: cl.req.Sequence, More: true, Reply: reply, Blobs: lengths})
+	defer wire.PutBuf(frame)
+	size := wire.FrameSize(int64(len(frame)), lengths)
+	if max := c.maxFrame(); size > int64(max) {
+		return fmt.Errorf("%s: %w: a stream item of %d bytes is over the frame limit of %d bytes", cl.name, wire.ErrTooLarge, size, max)
+	}
+	for cl.credit.Load() <= 0 {
+		select {
+		case <-cl.creditCh:
+		case <-cl.Done():
+			return cl.Err()
+		}
+	}
+	cl.credit.Add(-size)
+	return c.wr.SendBlobs(cl.Context, frame, blobs)
+}
+
+// detach gives a streaming call's in-flight slot and bytes back, and
+// starts the first queued call in its place.
+func (c *Conn) detach(cl *call) {
+	c.mu.Lock()
+	if cl.detached || !cl.started {
+		c.mu.Unlock()
+		return
+	}
+	cl.detached = true
+	c.running--
+	c.unhold(cl)
+	var next *call
+	if len(c.queue) > 0 && c.ctx.Err() == nil {
+		next = c.queue[0]
+		c.queue = c.queue[1:]
+		c.running++
+		next.started = true
+		c.calls.Add(1)
+	}
+	c.mu.Unlock()
+	c.signalRoom()
+	if next != nil {
+		go c.runCall(next)
+	}
+}
+
+// creditCall adds the credit of a credit request to the stream of served
+// call req.Sequence. A credit for no stream, or not a positive integer, is
+// ignored: it has no response.
+func (c *Conn) creditCall(req *wire.Request) {
+	n, err := strconv.ParseInt(string(req.Args), 10, 64)
+	if err != nil || n <= 0 {
+		c.logf("ignored a credit request for call %d: args %s is not a positive integer", req.Sequence, wire.Clip(req.Args))
+		return
+	}
+	c.mu.Lock()
+	cl := c.inflight[req.Sequence]
+	var ch chan struct{}
+	if cl != nil {
+		ch = cl.creditCh
+	}
+	c.mu.Unlock()
+	if ch == nil {
+		return
+	}
+	if cl.credit.Add(n) > 0 {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// The consuming side.
+
+// Stream is the consuming end of a stream a call was answered with. Next
+// reads its items in order; Close abandons it. Its methods are safe for
+// concurrent use, though items are meant for one reader.
+type Stream struct {
+	c    *Conn
+	seq  uint64
+	what string
+
+	mu       sync.Mutex
+	items    []streamItem
+	held     int64         // bytes of the items delivered and not consumed yet
+	consumed int64         // bytes consumed since the last credit request
+	wake     chan struct{} // closed when an item or the end arrives; nil when nobody waits
+	ended    bool
+	err      error // why it ended; nil: the producer finished it
+	closed   bool
+}
+
+type streamItem struct {
+	reply []byte
+	blobs [][]byte
+	size  int64
+}
+
+// Next returns the next item: the JSON array of it and its blobs. At the
+// end of the stream it returns io.EOF, or the error that ended it. When
+// ctx ends first it returns ctx's error, and the stream stays usable.
+func (s *Stream) Next(ctx context.Context) (reply []byte, blobs [][]byte, err error) {
+	for {
+		s.mu.Lock()
+		if len(s.items) > 0 {
+			it := s.items[0]
+			s.items[0] = streamItem{}
+			s.items = s.items[1:]
+			s.held -= it.size
+			s.consumed += it.size
+			grant := int64(0)
+			if s.consumed >= wire.StreamWindow/2 && !s.ended {
+				grant, s.consumed = s.consumed, 0
+			}
+			s.mu.Unlock()
+			if grant > 0 {
+				s.c.sendCredit(ctx, s.seq, grant)
+			}
+			return it.reply, it.blobs, nil
+		}
+		switch {
+		case s.closed:
+			s.mu.Unlock()
+			return nil, nil, fmt.Errorf("service %s: the stream was closed", s.what)
+		case s.ended:
+			err := s.err
+			s.mu.Unlock()
+			if err == nil {
+				err = io.EOF
+			}
+			return nil, nil, err
+		}
+		if s.wake == nil {
+			s.wake = make(chan struct{})
+		}
+		wake := s.wake
+		s.mu.Unlock()
+		if !s.c.awaitDone(ctx, wake) {
+			return nil, nil, ContextError(s.what, s.seq, ctx.Err())
+		}
+	}
+}
+
+// Close abandons the stream: the producer is told to stop (a cancel of the
+// call) and what arrives from now on is dropped. Closing a stream that has
+// ended does nothing.
+func (s *Stream) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.items, s.held = nil, 0
+	ended := s.ended
+	s.mu.Unlock()
+	if !ended && s.c.take(s.seq) != nil {
+		s.c.sendCancel(s.seq)
+	}
+}
+
+// push queues an item; the reader calls it. A producer that sends past its
+// credit (the window, and one frame beyond) ends the stream: its consumer
+// does not hold more than it granted.
+func (s *Stream) push(reply []byte, blobs [][]byte, size int64) {
+	s.mu.Lock()
+	if s.closed || s.ended {
+		s.mu.Unlock()
+		return
+	}
+	if s.held+size > wire.StreamWindow+int64(s.c.cfg.MaxFrame) {
+		s.mu.Unlock()
+		s.end(fmt.Errorf("service %s: %w: the peer sent past its credit (%d bytes held, window %d)",
+			s.what, wire.ErrBadReply, s.held+size, wire.StreamWindow))
+		if s.c.take(s.seq) != nil {
+			s.c.sendCancel(s.seq)
+		}
+		return
+	}
+	s.items = append(s.items, streamItem{reply: reply, blobs: blobs, size: size})
+	s.held += size
+	s.signal()
+	s.mu.Unlock()
+}
+
+// end ends the stream with err (nil: the producer finished it).
+func (s *Stream) end(err error) {
+	s.mu.Lock()
+	if !s.ended {
+		s.ended, s.err = true, err
+		s.signal()
+	}
+	s.mu.Unlock()
+}
+
+// finish ends the stream with the call's final response.
+func (s *Stream) finish(resp *wire.Response, err error) {
+	if err == nil && resp.Error != "" {
+		err = &wire.Error{Code: resp.Code, Namespace: s.what, Message: resp.Error, Detail: resp.Detail}
+	}
+	if err != nil && !errors.As(err, new(*wire.Error)) {
+		err = fmt.Errorf("service %s: %w", s.what, err)
+	}
+	s.end(err)
+}
+
+// signal wakes Next. s.mu is held.
+func (s *Stream) signal() {
+	if s.wake != nil {
+		close(s.wake)
+		s.wake = nil
+	}
+}
+
+// deliverItem hands one item of a streamed response to its call. The
+// first one (usually the opening frame, without a reply) opens the stream
+// and lets Call return.
+func (c *Conn) deliverItem(resp *wire.Response, blobs [][]byte, size int64) {
+	c.mu.Lock() // fail looks at p.stream under it too
+	p := c.pending[resp.Sequence]
+	if p == nil {
+		c.mu.Unlock()
+		return // abandoned: its cancel is on its way
+	}
+	first := p.stream == nil
+	if first {
+		p.stream = &Stream{c: c, seq: resp.Sequence, what: p.what}
+	}
+	st := p.stream
+	c.mu.Unlock()
+	if len(resp.Reply) > 0 {
+		st.push(resp.Reply, blobs, size)
+	}
+	if first {
+		p.finish()
+	}
+}
+
+// sendCredit lets the producer of stream seq send n more bytes. It must
+// reach the peer, which waits for it: it waits for room in the writer,
+// reading meanwhile, unlike a cancel.
+func (c *Conn) sendCredit(ctx context.Context, seq uint64, n int64) {
+	frame := wire.AppendRequest(wire.GetBuf(), &wire.Request{Sequence: seq, Type: wire.TypeCredit,
+		Args: strconv.AppendInt(nil, n, 10)})
+	if ctx != nil && ctx.Err() != nil {
+		ctx = nil // the credit still goes: the items were consumed
+	}
+	c.sendRequest(ctx, frame, nil) // an error means the connection is ending
+	wire.PutBuf(frame)
+}
