@@ -164,3 +164,96 @@ func TestStreamsInProcess(t *testing.T) {
 		t.Errorf("bytes(10 MiB): %d bytes, %v", len(data), err)
 	}
 }
+
+func TestStreamArgumentsInProcess(t *testing.T) {
+	hosttest.CheckGoroutines(t)
+	p := hosttest.NewPipes(t)
+	reg := registry.New()
+	reg.AddService("s", "sum", func(ctx context.Context, xs iter.Seq[int]) int {
+		n := 0
+		for x := range xs {
+			n += x
+		}
+		return n
+	})
+	reg.AddService("s", "first", func(xs iter.Seq2[string, error], k int) ([]string, error) {
+		var out []string
+		for x, err := range xs {
+			if err != nil {
+				return out, err
+			}
+			if out = append(out, x); len(out) == k {
+				break
+			}
+		}
+		return out, nil
+	})
+	reg.AddService("s", "drain", func(ch <-chan int) int {
+		n := 0
+		for range ch {
+			n++
+		}
+		return n
+	})
+	reg.AddService("s", "length", func(r io.Reader) (int64, error) {
+		return io.Copy(io.Discard, r)
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- host.Serve(ctx, reg, p.HostR, p.HostW) }()
+	c := service.NewClient(p.PluginR, p.PluginW)
+	defer func() {
+		c.Close()
+		cancel()
+		<-served
+	}()
+	var sum func(ctx context.Context, xs iter.Seq[int]) (int, error)
+	c.GetService("s", "sum", &sum)
+	n, err := sum(ctx, func(yield func(int) bool) {
+		for i := 1; i <= 100000; i++ {
+			if !yield(i) {
+				return
+			}
+		}
+	})
+	if err != nil || n != 100000*100001/2 {
+		t.Errorf("sum = %d, %v", n, err)
+	}
+	var first func(xs iter.Seq2[string, error], k int) ([]string, error)
+	c.GetService("s", "first", &first)
+	stopped := make(chan struct{})
+	got, err := first(func(yield func(string, error) bool) {
+		defer close(stopped)
+		for i := 0; ; i++ {
+			if !yield(fmt.Sprint(i), nil) {
+				return
+			}
+		}
+	}, 3)
+	if err != nil || fmt.Sprint(got) != "[0 1 2]" {
+		t.Errorf("first 3 = %v, %v", got, err)
+	}
+	select {
+	case <-stopped:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the caller's endless stream was not stopped when the service stopped reading")
+	}
+	var drain func(ch <-chan int) (int, error)
+	c.GetService("s", "drain", &drain)
+	ch := make(chan int)
+	go func() {
+		for i := 0; i < 1000; i++ {
+			ch <- i
+		}
+		close(ch)
+	}()
+	if n, err := drain(ch); n != 1000 || err != nil {
+		t.Errorf("drain = %d, %v", n, err)
+	}
+	var length func(r io.Reader) (int64, error)
+	c.GetService("s", "length", &length)
+	if n, err := length(io.LimitReader(&pattern{}, 5<<20)); n != 5<<20 || err != nil {
+		t.Errorf("length = %d, %v", n, err)
+	}
+}

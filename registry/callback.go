@@ -58,7 +58,15 @@ func (s *Service) makeCallbacks(ctx context.Context, in []reflect.Value) (ends [
 		if cb == nil {
 			return ends, s.badArgs("argument %d (%v): a callback, but the service is not called over a connection", k, p.typ)
 		}
-		fn, end := cb.Callback(ctx, id, p.typ, fmt.Sprintf("%s callback (argument %d)", s.full, k))
+		what := fmt.Sprintf("%s callback (argument %d)", s.full, k)
+		if p.stream != noStream {
+			what = fmt.Sprintf("%s stream (argument %d)", s.full, k)
+			open, end := cb.Callback(ctx, id, openerType(p.typ), what)
+			in[j] = streamArg(ctx, p, open)
+			ends = append(ends, end)
+			continue
+		}
+		fn, end := cb.Callback(ctx, id, p.typ, what)
 		in[j] = fn
 		ends = append(ends, end)
 	}

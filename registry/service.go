@@ -44,6 +44,9 @@ type param struct {
 	dec   jsoniter.ValDecoder
 	bytes bool // exactly []byte: may arrive as a blob index
 	fn    bool // a func: a callback (callback.go)
+	// stream: a stream the caller produces, which arrives as a callback
+	// that opens it (stream.go)
+	stream streamKind
 }
 
 func newService(ns, name string, fn any) (*Service, error) {
@@ -79,6 +82,11 @@ func newService(ns, name string, fn any) (*Service, error) {
 		pt := t.In(i)
 		if s.variadic && i == t.NumIn()-1 {
 			pt = pt.Elem()
+		}
+		if kind, _ := streamOf(pt); kind != noStream {
+			s.params = append(s.params, param{typ: pt, fn: true, stream: kind})
+			s.callbacks = true
+			continue
 		}
 		if pt.Kind() == reflect.Func {
 			s.params = append(s.params, param{typ: pt, fn: true})

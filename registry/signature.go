@@ -52,6 +52,13 @@ func checkFunc(t reflect.Type, in, out direction) (hasCtx, hasErr bool, err erro
 		}
 		if t.IsVariadic() && i == t.NumIn()-1 {
 			p = p.Elem()
+		} else if kind, item := streamOf(p); kind != noStream {
+			// A stream argument: the caller produces it while the
+			// service consumes it (stream.go).
+			if err := checkBoth(item); err != nil {
+				return false, false, fmt.Errorf("parameter %d (%v): items: %v", i, p, err)
+			}
+			continue
 		} else if p.Kind() == reflect.Func {
 			if err := checkCallback(p); err != nil {
 				return false, false, fmt.Errorf("parameter %d (%v): %v", i, p, err)

@@ -155,3 +155,93 @@ func (s *Service) pumpReader(ctx context.Context, r io.Reader, emit func(reflect
 		}
 	}
 }
+
+// A stream argument travels as a callback that takes no arguments and
+// returns the stream: the service's end opens it by calling it, and the
+// items come as that callback's streamed response.
+
+var contextTypes = []reflect.Type{contextType}
+
+// openerType is the type of the func that opens a stream argument of type
+// t at the service's end: func(context.Context) (t, error).
+func openerType(t reflect.Type) reflect.Type {
+	return reflect.FuncOf(contextTypes, []reflect.Type{t, errorType}, false)
+}
+
+// Opener returns a func the caller lends for the stream argument v: it
+// returns v, for the registry's invoker to stream back.
+func Opener(v reflect.Value) reflect.Value {
+	t := reflect.FuncOf(nil, []reflect.Type{v.Type(), errorType}, false)
+	return reflect.MakeFunc(t, func([]reflect.Value) []reflect.Value {
+		return []reflect.Value{v, reflect.Zero(errorType)}
+	})
+}
+
+// streamArg returns the value a service receives for stream parameter p:
+// a stream of p's type whose items come from open. An iterator opens it
+// when it is ranged over, an io.Reader at its first Read; a channel is
+// opened at once and fed until the stream or the call ends.
+func streamArg(ctx context.Context, p param, open reflect.Value) reflect.Value {
+	call := func() (reflect.Value, error) {
+		out := open.Call([]reflect.Value{reflect.ValueOf(&ctx).Elem()})
+		if e := out[1]; !e.IsNil() {
+			return reflect.Value{}, e.Interface().(error)
+		}
+		return out[0], nil
+	}
+	switch p.stream {
+	case seqStream, seq2Stream:
+		two := p.stream == seq2Stream
+		return reflect.MakeFunc(p.typ, func(args []reflect.Value) []reflect.Value {
+			seq, err := call()
+			if err != nil {
+				if two {
+					_, item := streamOf(p.typ)
+					args[0].Call([]reflect.Value{reflect.Zero(item), reflect.ValueOf(&err).Elem()})
+				}
+				return nil
+			}
+			seq.Call(args)
+			return nil
+		})
+	case chanStream:
+		ch, err := call()
+		if err != nil {
+			_, item := streamOf(p.typ)
+			c := reflect.MakeChan(reflect.ChanOf(reflect.BothDir, item), 0)
+			c.Close()
+			return c.Convert(p.typ)
+		}
+		return ch
+	}
+	return reflect.ValueOf(&lazyReader{open: call}).Convert(p.typ)
+}
+
+// lazyReader opens a stream argument of type io.Reader at its first Read.
+type lazyReader struct {
+	open func() (reflect.Value, error)
+	r    io.ReadCloser
+	err  error
+}
+
+func (l *lazyReader) Read(p []byte) (int, error) {
+	if l.r == nil && l.err == nil {
+		v, err := l.open()
+		if err != nil {
+			l.err = err
+		} else {
+			l.r = v.Interface().(io.ReadCloser)
+		}
+	}
+	if l.err != nil {
+		return 0, l.err
+	}
+	return l.r.Read(p)
+}
+
+func (l *lazyReader) Close() error {
+	if l.r != nil {
+		return l.r.Close()
+	}
+	return nil
+}

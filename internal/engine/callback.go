@@ -129,7 +129,11 @@ func (m *callbackMaker) Callback(ctx context.Context, id uint64, ft reflect.Type
 		if rep.Error != "" {
 			return nil, &wire.Error{Code: rep.Code, Namespace: what, Message: rep.Error, Detail: rep.Detail}
 		}
-		return sig.DecodeResults(rep.Reply, rep.Blobs)
+		var items stub.Items
+		if rep.Stream != nil {
+			items = rep.Stream
+		}
+		return sig.DecodeReply(cctx, rep.Reply, rep.Blobs, items)
 	})
 	return fn, func() { ended.Store(true) }
 }

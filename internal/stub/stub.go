@@ -32,6 +32,9 @@ type Sig struct {
 	outs   []reflect.Type  // results before the error
 	funcs  bool            // a parameter is a func: a callback
 	stream wire.StreamKind // the result is a stream (stream.go)
+	// streamArgs: per parameter after the context, whether it is a stream,
+	// which is lent as a callback that opens it
+	streamArgs []bool
 	item   reflect.Type    // ... of items of this type
 }
 
@@ -47,7 +50,12 @@ func New(what, peer string, ft reflect.Type) (*Sig, error) {
 		s.outs = append(s.outs, ft.Out(i))
 	}
 	for i := 0; i < ft.NumIn(); i++ {
-		if ft.In(i).Kind() == reflect.Func {
+		if hasCtx && i == 0 {
+			continue
+		}
+		kind, _ := wire.StreamOf(ft.In(i))
+		s.streamArgs = append(s.streamArgs, kind != wire.NoStream)
+		if kind != wire.NoStream || ft.In(i).Kind() == reflect.Func {
 			s.funcs = true
 		}
 	}
@@ -123,6 +131,12 @@ func (s *Sig) EncodeArgs(in []reflect.Value, minBlob int, fn FuncArg) (_ []byte,
 			stream.WriteInt(len(blobs))
 			blobs = append(blobs, v.Bytes())
 			return nil
+		case i < len(s.streamArgs) && s.streamArgs[i]:
+			if v.IsNil() {
+				stream.WriteNil()
+				return nil
+			}
+			return s.writeFunc(stream, i, registry.Opener(v), fn)
 		case v.Kind() == reflect.Func:
 			return s.writeFunc(stream, i, v, fn)
 		}
