@@ -35,7 +35,7 @@ type Sig struct {
 	// streamArgs: per parameter after the context, whether it is a stream,
 	// which is lent as a callback that opens it
 	streamArgs []bool
-	item   reflect.Type    // ... of items of this type
+	item       reflect.Type // ... of items of this type
 }
 
 // New checks ft with registry.CheckConsumer and compiles it. what names the

@@ -38,8 +38,8 @@ type Response struct {
 	Detail json.RawMessage
 	// More marks one item of a stream (PROTOCOL.md section 6, streams):
 	// the call's final response is yet to come.
-	More bool
-	Blobs  []int64
+	More  bool
+	Blobs []int64
 }
 
 // Hello is the args of a hello request and the reply to it.
