@@ -149,6 +149,11 @@ func (s *Service) InvokeBlobs(ctx context.Context, args []byte, blobs [][]byte, 
 			return dst, nil, err
 		}
 	}
+	if s.stream != noStream {
+		if err := s.streamable(ctx); err != nil {
+			return dst, nil, err // before the service starts a producer nobody reads
+		}
+	}
 	results := s.fn.Call(in)
 	if s.hasErr {
 		if e := results[s.results]; !e.IsNil() {

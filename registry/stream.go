@@ -60,11 +60,21 @@ func (s *Service) prepareStream() {
 
 // pump sends the items of the stream v to the caller through the call's
 // StreamSink, until the stream ends, fails or the call is canceled.
-func (s *Service) pump(ctx context.Context, v reflect.Value) error {
+// streamable reports why the caller cannot take the stream the service
+// returns, nil if it can.
+func (s *Service) streamable(ctx context.Context) error {
 	sink := wire.StreamSinkFrom(ctx)
 	if sink == nil {
 		return fmt.Errorf("%s: %w: returns a stream, but is not called over a connection", s.full, ErrResult)
 	}
+	if err := sink.Accepts(); err != nil {
+		return fmt.Errorf("%s: %w", s.full, err)
+	}
+	return nil
+}
+
+func (s *Service) pump(ctx context.Context, v reflect.Value) error {
+	sink := wire.StreamSinkFrom(ctx)
 	if err := sink.Open(); err != nil {
 		return fmt.Errorf("%s: %w", s.full, err)
 	}

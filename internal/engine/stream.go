@@ -30,14 +30,18 @@ func (cl *call) Value(key any) any {
 	return cl.Context.Value(key)
 }
 
-// Open checks that the caller takes streams, gives the call's slot back
-// and sends the opening frame.
-func (cl *call) Open() error {
-	c := cl.c
-	if !c.PeerHas(wire.FeatureStreams) {
+// Accepts reports whether the caller takes streams.
+func (cl *call) Accepts() error {
+	if !cl.c.PeerHas(wire.FeatureStreams) {
 		return fmt.Errorf("%w: the caller does not take streams (its hello did not list the feature %q)",
 			wire.ErrBadRequest, wire.FeatureStreams)
 	}
+	return nil
+}
+
+// Open gives the call's slot back and sends the opening frame.
+func (cl *call) Open() error {
+	c := cl.c
 	cl.credit.Store(wire.StreamWindow)
 	c.mu.Lock()
 	cl.creditCh = make(chan struct{}, 1)

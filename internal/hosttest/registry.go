@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"iter"
 	"math"
 	"strings"
 
@@ -39,6 +41,11 @@ func init() {
 //	  nan() float64                        // NaN: cannot be encoded
 //	cb (no manifest):
 //	  each(n int, f func(int) (string, error)) ([]string, error) // f(0)...f(n-1), stops at an error
+//	stream (no manifest):
+//	  count(n int) iter.Seq[int]                         // 0 ... n-1
+//	  fail(n int) (iter.Seq2[string, error], error)     // "", "x", ... then an error; n < 0: an error at once
+//	  bytes(n int) io.Reader                             // "ab" n times
+//	  wait(ctx) <-chan int                               // 1, then nothing until canceled
 //	bank (no manifest):
 //	  withdraw(n int) error                // n > 100: ErrOverdrawn; n < 0: a *LimitError
 //	log (no manifest):
@@ -76,6 +83,41 @@ func Registry() *registry.Registry {
 					out = append(out, s)
 				}
 				return out, nil
+			},
+		},
+		"stream": {
+			"count": func(n int) iter.Seq[int] {
+				return func(yield func(int) bool) {
+					for i := 0; i < n && yield(i); i++ {
+					}
+				}
+			},
+			"fail": func(n int) (iter.Seq2[string, error], error) {
+				if n < 0 {
+					return nil, errors.New("negative")
+				}
+				return func(yield func(string, error) bool) {
+					for i := 0; i < n; i++ {
+						if !yield(strings.Repeat("x", i), nil) {
+							return
+						}
+					}
+					yield("", fmt.Errorf("failed after %d", n))
+				}, nil
+			},
+			"bytes": func(n int) io.Reader { return strings.NewReader(strings.Repeat("ab", n)) },
+			"wait": func(ctx context.Context) <-chan int {
+				ch := make(chan int)
+				go func() {
+					defer close(ch)
+					select {
+					case ch <- 1:
+					case <-ctx.Done():
+						return
+					}
+					<-ctx.Done()
+				}()
+				return ch
 			},
 		},
 		"bank": {

@@ -37,7 +37,10 @@ func CallbacksFrom(ctx context.Context) Callbacks {
 // (PROTOCOL.md section 6, streams). The engine's served calls carry one in
 // their context; the registry pumps a stream result into it.
 type StreamSink interface {
-	// Open tells the caller that a stream follows, or why it cannot.
+	// Accepts reports why the caller cannot take a stream, nil if it can:
+	// asked before the service runs.
+	Accepts() error
+	// Open tells the caller that a stream follows.
 	Open() error
 	// MinBlob is the size from which a []byte item travels as a blob, -1
 	// when the caller takes none.
