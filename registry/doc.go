@@ -37,12 +37,34 @@
 //		return nil
 //	})
 //
+// A service may return a stream as its only result (but for an error):
+// an iter.Seq[T], an iter.Seq2[T, error] (its error ends the stream), a
+// <-chan T or an io.Reader. The caller receives the same type and reads the
+// items as the service produces them, paced by the caller: a slow reader
+// makes the producer wait, and a caller that stops (breaks out of its range
+// loop, cancels) cancels the service's context. A parameter may be a stream
+// too, which the caller produces while the service reads it:
+//
+//	reg.AddService("events", "watch", func(ctx context.Context, topic string) iter.Seq2[Event, error] {
+//		return func(yield func(Event, error) bool) {
+//			for ev := range subscribe(ctx, topic) {
+//				if !yield(ev, nil) {
+//					return // the caller stopped
+//				}
+//			}
+//		}
+//	})
+//
+// A producer must end when its context ends: a <-chan T producer selects
+// on ctx.Done() when it sends.
+//
 // A service's error crosses with its message; RegisterError gives chosen
 // errors a code of their own, so that the caller's errors.Is and errors.As
 // find them.
 //
-// Signatures are checked once, in AddService: channels, funcs (but
-// callbacks), unsafe pointers and complex numbers cannot cross the wire,
+// Signatures are checked once, in AddService: channels and funcs (but
+// callbacks and streams), unsafe pointers and complex numbers cannot cross
+// the wire,
 // and a misuse panics with
 // a message naming the namespace, the service and the offending type, as
 // net/http's mux does for a bad pattern. The decoders and encoders a service

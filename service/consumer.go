@@ -38,6 +38,22 @@ import (
 //		return nil
 //	})
 //
+// A service that returns a stream (package registry) is consumed with the
+// same stream type as the result: iter.Seq[T], iter.Seq2[T, error] (which
+// yields the error that ended the stream, if any), <-chan T (closed at the
+// end) or io.Reader / io.ReadCloser. The func returns once the stream has
+// begun; items arrive as the service produces them, at most a window ahead
+// of the reader. Breaking out of the range loop, closing the reader or
+// canceling the context stops the service. A stream is read once; range
+// over it or cancel the context, or it holds the service until the
+// connection ends. A parameter may be a stream too, produced here while the
+// service reads it.
+//
+//	var watch func(ctx context.Context, topic string) (iter.Seq2[Event, error], error)
+//	client.GetService("events", "watch", &watch)
+//	events, err := watch(ctx, "builds")
+//	for ev, err := range events { ... }
+//
 // GetService does not contact the host: an unknown service is reported by
 // the first call, as an error matching ErrUnknownService. It returns an
 // error, and leaves *fnPtr as it was, when fnPtr is not a non-nil pointer
