@@ -86,6 +86,7 @@ func pluginRegistry(c *service.Client) *registry.Registry {
 	reg.AddService("kv", "pid", func() int { return os.Getpid() })
 	addErrorServices(reg, c)
 	addCallbackServices(reg, c)
+	addStreamServices(reg, c)
 	reg.AddService("kv", "block", func(ctx context.Context) error {
 		<-ctx.Done()
 		return ctx.Err()

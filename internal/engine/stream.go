@@ -64,7 +64,9 @@ func (cl *call) Emit(reply []byte, blobs [][]byte) error {
 	lengths := blobLengths(blobs)
 	frame := wire.AppendResponse(wire.GetBuf(), &wire.Response{Sequence: cl.req.Sequence, More: true, Reply: reply, Blobs: lengths})
 	defer wire.PutBuf(frame)
-	size := wire.FrameSize(int64(len(frame)), lengths)
+	// Credit counts the object without its newline, plus the blobs: what
+	// the consumer's framer measures, whatever whitespace surrounds it.
+	size := wire.FrameSize(int64(len(frame)-1), lengths)
 	if max := c.maxFrame(); size > int64(max) {
 		return fmt.Errorf("%s: %w: a stream item of %d bytes is over the frame limit of %d bytes", cl.name, wire.ErrTooLarge, size, max)
 	}
