@@ -195,11 +195,15 @@ class _Registered:
         registered class (made without calling its __init__), its fields
         set from detail (None for those detail lacks)."""
         cls = self.remote
-        e = cls.__new__(cls, message)
-        BaseException.__init__(e, message)
-        e.message, e.code, e.detail = message, self.code, detail
-        for f in self.fields:
-            setattr(e, f, detail.get(f) if isinstance(detail, dict) else None)
+        try:
+            e = cls.__new__(cls, message)
+            BaseException.__init__(e, message)
+            e.message, e.code, e.detail = message, self.code, detail
+            for f in self.fields:
+                setattr(e, f, detail.get(f) if isinstance(detail, dict) else None)
+        except Exception:  # a class that cannot be made so (its own __new__, slots): the code still says what it is
+            e = ServiceError(message, self.code)
+            e.detail = detail
         return e
 
 
