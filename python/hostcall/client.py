@@ -135,6 +135,12 @@ class Client:
         bytes: returns=bytes converts every result, a sequence such as
         (bytes, None) each result of its position (None leaves it as it is).
 
+        A function among args (a func parameter of the host's service) is
+        lent to the host until the call returns: the host's callback
+        requests run it in the pool of served calls, with the rules of a
+        served function (see Registry). It needs a host whose hello lists
+        "callbacks"; otherwise the call fails before it is sent.
+
         Failures raise a HostcallError: the host's as a RemoteError subclass
         of its code, ConnectionClosedError when the host went away.
         """
