@@ -4,7 +4,6 @@ the plugin's own functions to the host."""
 import base64
 import binascii
 import itertools
-import json
 import queue
 import threading
 import time

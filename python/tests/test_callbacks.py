@@ -1,6 +1,5 @@
 """Callbacks both ways with the scripted host (PROTOCOL.md section 6)."""
 
-import threading
 import unittest
 from typing import Callable
 

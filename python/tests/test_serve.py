@@ -1,7 +1,6 @@
 """Serving functions to the scripted host (PROTOCOL.md section 6, serve)."""
 
 import base64
-import threading
 import unittest
 from typing import Optional
 
