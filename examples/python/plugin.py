@@ -4,20 +4,33 @@ against the host in examples/python/host.
 
     pip install ./python      # or PYTHONPATH=python
     go run ./examples/python/host examples/python/plugin.py
+
+Its command demo calls the host's services; its command serve serves
+functions of its own, which the host calls (host.Start).
 """
 
 import json
 import sys
 import threading
+from typing import Callable
 
 import hostcall
 
 hostcall.serve_info({
     "name": "pyplugin",
     "version": "1.0.0",
-    "description": "calls the example host's services from Python",
-    "commands": [{"path": ["demo"], "type": "demo"}],
+    "description": "calls the example host's services from Python, and serves it functions",
+    "commands": [{"path": ["demo"], "type": "demo"}, {"path": ["serve"], "type": "serve"}],
 })
+
+
+class Rude(Exception):
+    """An error of the contract between this plugin and its host: the host
+    registers the same code (registry.RegisterError), so the error keeps its
+    identity on the way (errors.Is holds in Go)."""
+
+
+hostcall.register_error("greet.rude", Rude)
 
 
 def failure(f, *args, **kwargs):
@@ -89,5 +102,50 @@ def main():
     print("after close", failure(host.call, "calc", "add", 1, 2))
 
 
+def serve():
+    """The serve command: serves namespace greet until the host stops the
+    plugin."""
+    reg = hostcall.Registry()
+    reg.define("greet", {"description": "greetings from Python"})
+
+    @reg.service("greet")
+    def hello(name):
+        return "hello, " + name
+
+    @reg.service("greet")
+    def total(ctx, numbers):
+        """Adds numbers with the host's calc.add: calls to the host inside
+        the host's call, canceled with it (ctx.call)."""
+        t = 0
+        for n in numbers:
+            t = ctx.call("calc", "add", t, n)
+        return t
+
+    @reg.service("greet")
+    def shout(text: bytes) -> bytes:  # bytes both ways: blobs from 512 bytes
+        return text.upper()
+
+    @reg.service("greet")
+    def each(n, f: Callable):
+        """Calls f, a func the host lent for this call, n times."""
+        return [f(i) for i in range(n)]
+
+    @reg.service("greet")
+    def rude(name):
+        raise Rude("not talking to " + name)
+
+    @reg.service("greet")
+    def wait(ctx):
+        """Waits for the end of the call: a cancel, its deadline or the end
+        of the connection."""
+        ctx.wait()
+        ctx.check()  # raises the error that says why: its code answers the host
+
+    hostcall.serve(reg)  # until the host closes the connection
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["serve"]:
+        serve()
+    else:
+        main()

@@ -1,6 +1,7 @@
 // Package python_test runs the Python plugin example against a real host:
-// the host of examples/python/host, built here, runs plugin.py through
-// pluginexec and host.Bind on each transport.
+// the host of examples/python/host, built here, runs plugin.py's demo
+// through pluginexec and host.Bind, and starts its serve command with
+// host.Start and calls it, on each transport.
 package python_test
 
 import (
@@ -14,11 +15,12 @@ import (
 	"time"
 )
 
-// wantDemo is what plugin.py prints when the host runs its demo command.
+// wantDemo is what plugin.py prints when the host runs its demo command,
+// then what the host prints of its calls to the functions plugin.py serves.
 const wantDemo = `add 3
 service add 30
 pair [7, "seven"]
-protocol 2 ['blobs', 'cancel', 'codes', 'timeout']
+protocol 2 ['blobs', 'callbacks', 'cancel', 'codes', 'timeout']
 echo small True
 echo big True
 has calc True has nope False
@@ -36,6 +38,14 @@ cancel CanceledError canceled
 canceled in the host 2
 concurrent True 50
 after close ConnectionClosedError None
+served hello: hello, gopher <nil>
+served total: 10 <nil>
+served shout: 1200 ABCABC <nil>
+served each: [* ** ***] <nil>
+served rude: true service greet.rude: not talking to gopher
+served wait: true
+served services: [each hello rude shout total wait] <nil>
+stopped: <nil>
 `
 
 // TestPythonPlugin runs plugin.py through the host on each transport.
@@ -73,7 +83,8 @@ func TestPythonPluginInfo(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &m); err != nil {
 		t.Fatalf("plugin.py info printed %q: %v", out, err)
 	}
-	if m.ManifestVersion != 1 || m.Name != "pyplugin" || len(m.Commands) != 1 || strings.Join(m.Commands[0].Path, " ") != "demo" {
+	if m.ManifestVersion != 1 || m.Name != "pyplugin" || len(m.Commands) != 2 || strings.Join(m.Commands[0].Path, " ") != "demo" ||
+		strings.Join(m.Commands[1].Path, " ") != "serve" {
 		t.Errorf("plugin.py info printed %s", out)
 	}
 }

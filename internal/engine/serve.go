@@ -206,6 +206,13 @@ func (c *Conn) dispatch(req *wire.Request, blobs [][]byte) {
 	case wire.TypeHello:
 		c.answerHello(req)
 	case "":
+		if c.PeerHas(wire.FeatureServe) {
+			// Most likely the late response to a call this end gave up on.
+			// An answer has no type either: the peer would take it for the
+			// response to a call of its own, and answer it in turn.
+			c.logf("dropped frame %d: no type, and no call of this end waits for it", req.Sequence)
+			return
+		}
 		c.replyError(req.Sequence, wire.CodeBadRequest, fmt.Sprintf("frame %d has no type: not a request", req.Sequence))
 	default:
 		c.replyError(req.Sequence, wire.CodeBadRequest, fmt.Sprintf("unknown request type %q", req.Type))

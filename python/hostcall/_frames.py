@@ -7,6 +7,7 @@ import re
 from ._scan import ObjectScan
 
 MAX_UINT64 = (1 << 64) - 1
+_INT64 = (-(1 << 63), (1 << 63) - 1)
 
 
 def _default(v):
@@ -40,9 +41,11 @@ def encode_args(args, min_blob):
     return "[" + ",".join(parts) + "]", blobs
 
 
-def request(seq, typ, namespace=None, name=None, args_json=None, timeout=None, blobs=None):
+def request(seq, typ, namespace=None, name=None, args_json=None, timeout=None, blobs=None, callback=None):
     """One request frame, sequence first, newline-terminated, as bytes."""
     out = ['{"sequence":%d,"type":%s' % (seq, dumps(typ))]
+    if callback is not None:
+        out.append(',"callback":%d' % callback)
     if namespace is not None:
         out.append(',"namespace":' + dumps(namespace))
     if name is not None:
@@ -57,13 +60,24 @@ def request(seq, typ, namespace=None, name=None, args_json=None, timeout=None, b
     return "".join(out).encode("utf-8")
 
 
-def response(seq, error=None, code=None):
-    """One response frame (for answering the host's requests)."""
+def response(seq, error=None, code=None, reply_json=None, ok=False, services=None, detail_json=None, blobs=None):
+    """One response frame (an answer to the host's request), sequence
+    first, then the blobs' lengths, as the Go end writes them."""
     out = ['{"sequence":%d' % seq]
+    if blobs:
+        out.append(',"blobs":[' + ",".join(str(len(b)) for b in blobs) + "]")
+    if reply_json is not None:
+        out.append(',"reply":' + reply_json)
+    if services:
+        out.append(',"services":' + dumps(list(services)))
+    if ok:
+        out.append(',"ok":true')
     if error is not None:
         out.append(',"error":' + dumps(error))
     if code is not None:
         out.append(',"code":' + dumps(code))
+    if detail_json is not None:
+        out.append(',"detail":' + detail_json)
     out.append("}\n")
     return "".join(out).encode("utf-8")
 
@@ -80,9 +94,10 @@ def parse(data):
     """Parses a frame into a dict of its top-level members.
 
     Checks the members a receiver reads: sequence (required, a uint64,
-    once), blobs (an array of lengths, once), type, error, code (strings),
-    ok (bool), services (array of strings); null counts as absent for all
-    but sequence. Raises BadFrame naming what is wrong.
+    once), blobs (an array of lengths, once), type, error, code, namespace,
+    name (strings), ok (bool), services (array of strings), timeout (an
+    int64), callback (a uint64); null counts as absent for all but
+    sequence. Raises BadFrame naming what is wrong.
     """
     top = []
 
@@ -110,12 +125,18 @@ def parse(data):
         elif k == "blobs":
             if not isinstance(v, list) or not all(_is_uint(n) and n <= 1 << 62 for n in v):
                 raise BadFrame("invalid frame: blobs is not an array of lengths")
-        elif k in ("type", "error", "code"):
+        elif k in ("type", "error", "code", "namespace", "name"):
             if not isinstance(v, str):
                 raise BadFrame("invalid frame: %s is not a string" % k)
         elif k == "ok":
             if not isinstance(v, bool):
                 raise BadFrame("invalid frame: ok is not a boolean")
+        elif k == "timeout":
+            if type(v) is not int or not _INT64[0] <= v <= _INT64[1]:
+                raise BadFrame("invalid frame: timeout is not an int64 of nanoseconds")
+        elif k == "callback":
+            if not _is_uint(v):
+                raise BadFrame("invalid frame: callback is not an unsigned integer")
         elif k == "services":
             if not isinstance(v, list) or not all(isinstance(s, str) for s in v):
                 raise BadFrame("invalid frame: services is not an array of strings")

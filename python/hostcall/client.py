@@ -1,15 +1,17 @@
-"""The plugin side of hostcall: calling the host's services."""
+"""The plugin side of hostcall: calling the host's services, and serving
+the plugin's own functions to the host."""
 
 import base64
 import binascii
 import itertools
-import json
 import queue
 import threading
 import time
 
 from . import _frames
+from ._pool import waiting_on_peer
 from ._scan import Framer, TruncatedError
+from ._served import DEFAULT_WORKERS, Served
 from ._transport import host_urls, open_urls
 from .errors import (
     BadReplyError,
@@ -21,9 +23,12 @@ from .errors import (
     TooLargeError,
     remote_error,
 )
+from .registry import Registry
 
 PROTOCOL = 2
-FEATURES = ("cancel", "timeout", "codes", "blobs")
+FEATURES = ("cancel", "timeout", "codes", "blobs", "callbacks")
+SERVE = "serve"  # the feature of an end that serves requests
+DRAIN_TIMEOUT = 5.0  # seconds serve waits for running calls once the connection ended
 DEFAULT_MAX_FRAME = 64 << 20
 MIN_BLOB = 512  # bytes from which a bytes argument travels as a blob
 
@@ -51,12 +56,13 @@ class _Pending:
 class Client:
     """A connection to the host, shared by any number of threads.
 
-    One reader thread routes each response to its call by sequence; frames
-    are written whole under a lock, so calls from many threads are
-    multiplexed on the one connection. The client says hello first (protocol
-    2) and falls back to protocol 1 when the host answers it with an error:
-    then no timeouts travel, no cancel frames are sent and bytes travel as
-    base64.
+    One reader thread routes each response to its call by sequence, and
+    each request of the host (once the plugin serves, and callbacks) to a
+    pool of threads; frames are written whole under a lock, so calls from
+    many threads are multiplexed on the one connection. The client says
+    hello first (protocol 2) and falls back to protocol 1 when the host
+    answers it with an error: then no timeouts travel, no cancel frames are
+    sent and bytes travel as base64.
     """
 
     def __init__(self, stream, max_frame=DEFAULT_MAX_FRAME):
@@ -70,6 +76,8 @@ class Client:
         self._wlock = threading.Lock()  # one frame (with its blobs) at a time
         self._answers = None  # queue of answers to the host's requests
         self._hello_done = threading.Event()
+        self._read_error = None  # why reading ended, None for the host's clean end
+        self._served = Served(self)
         self._reader = threading.Thread(target=self._read_loop, name="hostcall-reader", daemon=True)
         self._say_hello()
         self._reader.start()
@@ -126,6 +134,12 @@ class Client:
         bytes: returns=bytes converts every result, a sequence such as
         (bytes, None) each result of its position (None leaves it as it is).
 
+        A function among args (a func parameter of the host's service) is
+        lent to the host until the call returns: the host's callback
+        requests run it in the pool of served calls, with the rules of a
+        served function (see Registry). It needs a host whose hello lists
+        "callbacks"; otherwise the call fails before it is sent.
+
         Failures raise a HostcallError: the host's as a RemoteError subclass
         of its code, ConnectionClosedError when the host went away.
         """
@@ -138,18 +152,55 @@ class Client:
 
     def call_all(self, namespace, name, *args, timeout=None, cancel=None, returns=None):
         """call, returning the list of the service's results as it is."""
-        what = "%s.%s" % (namespace, name)
+        return self._call("%s.%s" % (namespace, name), "call", namespace, name, None, args, timeout, cancel, returns)
+
+    def _callback(self, what, cid, args, timeout, cancel, returns):
+        """Calls the func the host lent as callback cid (a Callback's call)."""
+        res = self._call(what, "callback", None, None, cid, args, timeout, cancel, returns)
+        if not res:
+            return None
+        if len(res) == 1:
+            return res[0]
+        return tuple(res)
+
+    def _call(self, what, typ, namespace, name, cid, args, timeout, cancel, returns):
+        """A call or callback request and its results. Callables among args
+        are lent to the host for the duration of a call."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        feats = self._features_for(args, timeout, cancel, deadline, what)
-        min_blob = MIN_BLOB if "blobs" in feats else -1
+        if cancel is not None and cancel.is_set():
+            raise CanceledError("service %s: canceled by the caller" % what)
+        if deadline is not None and timeout <= 0:
+            raise DeadlineExceededError("service %s: timed out before the call" % what)
+        lend = [i for i, a in enumerate(args) if _lendable(a)]
+        if lend and typ != "call":
+            raise HostcallError("service %s: argument %d is a function: a callback's own parameters are never funcs" % (what, lend[0]))
+        feats = self._features_for(args, timeout, cancel, deadline, what, bool(lend))
+        lent = []
         try:
-            args_json, blobs = _frames.encode_args(args, min_blob)
-        except (TypeError, ValueError) as e:
-            raise HostcallError("service %s: encoding the arguments: %s" % (what, e)) from None
-        ns_timeout = None
-        if deadline is not None and "timeout" in feats:
-            ns_timeout = max(int((deadline - time.monotonic()) * 1e9), 1)
-        resp, rblobs = self._roundtrip(what, "call", namespace, name, args_json, ns_timeout, blobs, deadline, cancel, feats)
+            if lend:
+                if "callbacks" not in feats:
+                    raise HostcallError('service %s: argument %d: the host does not take callbacks (its hello did not list the feature "callbacks")'
+                                        % (what, lend[0]))
+                args = list(args)
+                for i in lend:
+                    try:
+                        cid_i = self._served.lend(args[i], "%s argument %d" % (what, i))
+                    except TypeError as e:
+                        raise HostcallError("service %s: argument %d: %s" % (what, i, e)) from None
+                    lent.append(cid_i)
+                    args[i] = {"callback": cid_i}
+            min_blob = MIN_BLOB if "blobs" in feats else -1
+            try:
+                args_json, blobs = _frames.encode_args(args, min_blob)
+            except (TypeError, ValueError) as e:
+                raise HostcallError("service %s: encoding the arguments: %s" % (what, e)) from None
+            ns_timeout = None
+            if deadline is not None and "timeout" in feats:
+                ns_timeout = max(int((deadline - time.monotonic()) * 1e9), 1)
+            resp, rblobs = self._roundtrip(what, typ, namespace, name, args_json, ns_timeout, blobs, deadline, cancel, feats, cid)
+        finally:
+            for c in lent:
+                self._served.unlend(c)
         reply = resp.get("reply")
         if reply is None:
             reply = []
@@ -190,28 +241,91 @@ class Client:
         resp, _ = self._roundtrip("%s %s" % (typ, namespace), typ, namespace, None, None, None, None, deadline, None, frozenset())
         return resp
 
+    # Serving.
+
+    def serve(self, services, *, max_workers=DEFAULT_WORKERS, drain_timeout=DRAIN_TIMEOUT):
+        """Serves functions to the host until the host closes the connection
+        (PROTOCOL.md section 6, "serve"): the host calls them as the plugin
+        calls the host's services. services is a Registry, or a mapping
+        namespace -> name -> function (Registry's rules: annotations for
+        bytes and callbacks, a ctx parameter for the call's Context).
+
+        It blocks; the plugin keeps calling the host meanwhile, from other
+        threads and from the served functions themselves (a call nested in
+        the host's call). At most max_workers calls run at once, not
+        counting those waiting for the host's answer to a call of their own;
+        more wait their turn.
+
+        serve tells the host it serves (a hello listing "serve"): a host
+        calls a plugin only from then on (Go: host.Start returns then).
+
+        It returns None when the host closed the connection, after the calls
+        still running have answered (their contexts end, unavailable) or
+        drain_timeout seconds have passed (then it raises HostcallError
+        naming them); the client is closed from then on. It raises
+        ConnectionClosedError when the connection failed, and RuntimeError
+        when the client serves already.
+        """
+        reg = services if isinstance(services, Registry) else Registry(services)
+        if self._closed is not None:
+            raise ConnectionClosedError("hostcall: serve: %s" % self._closed.message)
+        if not self._served.start(reg, max_workers):
+            raise RuntimeError("hostcall: the connection is served already")
+        self._say_hello()  # again, listing "serve": the host may call from now on
+        self._reader.join()
+        self._served.end()
+        still = self._served.drain(drain_timeout)
+        self.close()
+        if self._read_error is not None:
+            raise ConnectionClosedError(self._read_error)
+        if still:
+            raise HostcallError("hostcall: %d calls [%s] still running %gs after the connection ended; their results are dropped"
+                                % (len(still), ", ".join(still[:3]) + (", ..." if len(still) > 3 else ""), drain_timeout))
+        return None
+
+    def _hello_json(self):
+        """What this end says in hello and answers to one: "serve" joins the
+        features once it serves."""
+        features = list(FEATURES)
+        if self._served.registry is not None:
+            features.append(SERVE)
+        return _frames.dumps({"protocol": PROTOCOL, "features": features, "maxFrame": self._max})
+
+    def _peer_hello(self, h):
+        """Records the host's hello (its answer to ours, or its own request)
+        when it is protocol 2's; the latest counts."""
+        if isinstance(h, dict) and type(h.get("protocol")) is int and h["protocol"] >= 2 and isinstance(h.get("features") or [], list):
+            self._peer = h
+
+    def _peer_serves(self):
+        peer = self._peer
+        return peer is not None and SERVE in (peer.get("features") or ())
+
+    def _min_blob(self):
+        return MIN_BLOB if "blobs" in self.features(wait=False) else -1
+
     # Internals.
 
-    def _features_for(self, args, timeout, cancel, deadline, what):
+    def _features_for(self, args, timeout, cancel, deadline, what, lends=False):
         """The features the call can use: waits for the hello answer only
         when the call would use one (a timeout, a cancel, a large bytes
-        argument)."""
+        argument, a callback)."""
         if self._hello_done.is_set():
             return self.features(wait=False)
         big = any(isinstance(a, (bytes, bytearray, memoryview)) and len(a) >= MIN_BLOB for a in args)
-        if timeout is None and cancel is None and not big:
+        if timeout is None and cancel is None and not big and not lends:
             return frozenset()
         self._wait(self._hello_done, deadline, cancel, what, None, frozenset())
         return self.features(wait=False)
 
-    def _roundtrip(self, what, typ, namespace, name, args_json, ns_timeout, blobs, deadline, cancel, feats):
+    def _roundtrip(self, what, typ, namespace, name, args_json, ns_timeout, blobs, deadline, cancel, feats, cid=None):
         p = _Pending()
         with self._lock:
             if self._closed is not None:
                 raise _closed_for(what, self._closed)
             seq = next(self._seq)
             self._pending[seq] = p
-        frame = _frames.request(seq, typ, namespace, name, args_json, ns_timeout, blobs)
+        frame = _frames.request(seq, typ, namespace, name, args_json, ns_timeout, blobs, cid)
         limit = self._send_limit()
         size = len(frame) + sum(len(b) for b in blobs or ())
         if size > limit:
@@ -224,13 +338,14 @@ class Client:
             err = ConnectionClosedError("hostcall: writing to the host: %s" % e)
             self._fail(err)
             raise _closed_for(what, err) from None
-        self._wait(p.done, deadline, cancel, what, seq, feats)
+        with waiting_on_peer():  # a served function waiting for the host frees its worker
+            self._wait(p.done, deadline, cancel, what, seq, feats)
         if p.error is not None:
             raise p.error
         resp = p.resp
         if resp.get("error") is not None or resp.get("code") is not None:
             msg = resp.get("error") or ""
-            raise remote_error(msg, resp.get("code"))
+            raise remote_error(msg, resp.get("code"), resp.get("detail"))
         return resp, p.blobs
 
     def _wait(self, ev, deadline, cancel, what, seq, feats):
@@ -296,9 +411,9 @@ class Client:
         self._hello_done.set()
 
     def _answer(self, frame):
-        """Queues a frame that nobody waits for (a cancel, an answer to the
-        host's request) for a writer thread, so that the reader never blocks
-        on writing."""
+        """Queues a frame that nobody waits for (a cancel, an answer the
+        reader gives to the host's request) for a writer thread, so that the
+        reader never blocks on writing."""
         with self._lock:
             if self._closed is not None:
                 return
@@ -320,8 +435,7 @@ class Client:
         with self._lock:
             seq = next(self._seq)
             self._pending[seq] = p
-        hello = {"protocol": PROTOCOL, "features": list(FEATURES), "maxFrame": self._max}
-        frame = _frames.request(seq, "hello", args_json=_frames.dumps(hello))
+        frame = _frames.request(seq, "hello", args_json=self._hello_json())
         try:
             self._send(frame, None)
         except OSError as e:
@@ -330,10 +444,8 @@ class Client:
     def _hello_answered(self, p):
         """Records the host's answer to hello: its hello, or protocol 1."""
         r = p.resp
-        if r is not None and r.get("error") is None and isinstance(r.get("reply"), dict):
-            h = r["reply"]
-            if type(h.get("protocol")) is int and h["protocol"] >= 2 and isinstance(h.get("features") or [], list):
-                self._peer = h
+        if r is not None and r.get("error") is None:
+            self._peer_hello(r.get("reply"))
         self._hello_done.set()
 
     def _read_loop(self):
@@ -346,17 +458,25 @@ class Client:
                     return
                 self._handle(fr, f)
         except TruncatedError as e:
-            self._fail(ConnectionClosedError("hostcall: the host closed the connection: %s" % e))
+            self._end_reading("hostcall: the host closed the connection: %s" % e)
         except OSError as e:
-            self._fail(ConnectionClosedError("hostcall: reading from the host: %s" % e))
+            self._end_reading("hostcall: reading from the host: %s" % e)
         except Exception as e:  # a bug here must not leave callers waiting
-            self._fail(ConnectionClosedError("hostcall: reader failed: %r" % e))
+            self._end_reading("hostcall: reader failed: %r" % e)
+        finally:
+            self._served.end()
+
+    def _end_reading(self, why):
+        self._read_error = why
+        self._fail(ConnectionClosedError(why))
 
     def _handle(self, fr, f):
+        """Routes one frame: a response to the call waiting for it, a
+        request (a frame with a type) to the served side."""
         if f.too_large:
             seq, lengths = _frames.recover(f.head)
             fr.read_blobs(lengths, False)
-            self._refuse(seq, TooLargeError("hostcall: response of %d bytes is over the frame limit of %d bytes" % (f.size, self._max)))
+            self._refuse(seq, TooLargeError, "too_large", "%s of %d bytes is over the frame limit of %d bytes" % (self._incoming(), f.size, self._max))
             return
         try:
             if f.error is not None:
@@ -365,29 +485,46 @@ class Client:
         except _frames.BadFrame as e:
             seq, lengths = _frames.recover(f.data)
             fr.read_blobs(lengths, False)
-            self._refuse(seq, BadReplyError("hostcall: %s" % e))
+            self._refuse(seq, BadReplyError, "bad_request", str(e))
             return
         blobs, over = fr.read_blobs(m.get("blobs"), True)
+        seq = m["sequence"]
         if "type" in m:
-            self._answer(_frames.response(m["sequence"], 'this plugin serves no requests (got %s)' % json.dumps(m["type"]), "bad_request"))
+            if over:
+                self._served.refuse(seq, "too_large", "request %d with blobs is over the frame limit of %d bytes" % (seq, self._max))
+                return
+            self._served.dispatch(m, blobs)
             return
-        p = self._take(m["sequence"])
+        p = self._take(seq)
         if p is None:
-            return  # a response nobody waits for is dropped
+            self._served.no_type(seq)  # a response nobody waits for is dropped
+            return
         if over:
             p.error = TooLargeError("hostcall: response with its blobs is over the frame limit of %d bytes" % self._max)
         p.resp, p.blobs = m, blobs
         p.finish()
 
-    def _refuse(self, seq, err):
-        """Fails the call seq with err; a frame without a recoverable
-        sequence, or one nobody waits for, is dropped."""
+    def _incoming(self):
+        """What this end mostly reads, for messages."""
+        return "request" if self._served.registry is not None else "response"
+
+    def _refuse(self, seq, cls, code, why):
+        """Fails the call seq with why; a frame that answers no call of this
+        end is answered with code when this end serves, and otherwise
+        dropped, as one without a recoverable sequence is."""
         if seq is None:
             return
         p = self._take(seq)
         if p is not None:
-            p.error = err
+            p.error = cls("hostcall: %s" % why)
             p.finish()
+            return
+        self._served.refuse(seq, code, why)
+
+
+def _lendable(a):
+    """Whether argument a is a function to lend to the host."""
+    return callable(a) and not isinstance(a, type)
 
 
 def _closed_for(what, err):
@@ -436,7 +573,7 @@ class NotHostedClient:
     def _fail(self, *args, **kwargs):
         raise NotHostedError("hostcall: not hosted: the plugin was started without --host-file")
 
-    call = call_all = has_namespace = get_manifest = list_services = _fail
+    call = call_all = has_namespace = get_manifest = list_services = serve = _fail
 
     def service(self, namespace, name, **kwargs):
         return self._fail

@@ -5,7 +5,9 @@
 //
 // It asks PLUGIN for its manifest (PLUGIN info), runs each of its commands
 // with ARGS through the chosen transport, and exits 1 with the error when a
-// run fails. The services:
+// run fails. A command of type "serve" serves functions to the host: the
+// host starts it (host.Start), calls its greet namespace, prints what it
+// got and stops it. The services:
 //
 //	calc.add(a, b int) int
 //	calc.echo(b []byte) []byte            bytes both ways (blobs from 512 bytes)
@@ -17,6 +19,9 @@
 //
 // Namespace calc has the manifest {"description":"arithmetic"}; namespace
 // empty has no manifest and no services.
+//
+// The error code "greet.rude" is registered for errRude, as the plugin
+// registers it for its exception class Rude.
 package main
 
 import (
@@ -24,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -70,7 +76,77 @@ func run(transport, plugin string, args []string) error {
 	if err != nil {
 		return err
 	}
-	return pluginexec.Exec(ctx, plug, args, host.Bind(newRegistry(), opt))
+	reg := newRegistry()
+	var run, served []*pluginexec.Command
+	for i := range plug.Commands {
+		if plug.Commands[i].Type == "serve" {
+			served = append(served, &plug.Commands[i])
+		} else {
+			run = append(run, &plug.Commands[i])
+		}
+	}
+	runs := pluginexec.ExecIterator(func(yield func(*pluginexec.Plugin, *pluginexec.Command) bool) {
+		for _, cmd := range run {
+			if !yield(plug, cmd) {
+				return
+			}
+		}
+	})
+	if err := pluginexec.Exec(ctx, runs, args, host.Bind(reg, opt)); err != nil {
+		return err
+	}
+	for _, cmd := range served {
+		if err := callServed(ctx, plug, cmd, reg, opt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// errRude is the error of the code "greet.rude", which the plugin raises.
+var errRude = errors.New("rude")
+
+func init() { registry.RegisterError("greet.rude", errRude) }
+
+// callServed starts a command that serves, calls its functions and stops
+// it, printing what it got.
+func callServed(ctx context.Context, plug *pluginexec.Plugin, cmd *pluginexec.Command, reg *registry.Registry, opt host.BindOption) error {
+	p, err := host.Start(ctx, plug, reg, opt, host.WithCommand(cmd.Path...))
+	if err != nil {
+		return err
+	}
+	defer p.Stop(ctx)
+	var (
+		hello func(ctx context.Context, name string) (string, error)
+		total func(ctx context.Context, numbers []int) (int, error)
+		shout func(ctx context.Context, text []byte) ([]byte, error)
+		each  func(ctx context.Context, n int, f func(i int) (string, error)) ([]string, error)
+		rude  func(ctx context.Context, name string) error
+		wait  func(ctx context.Context) error
+	)
+	for name, fn := range map[string]any{"hello": &hello, "total": &total, "shout": &shout, "each": &each, "rude": &rude, "wait": &wait} {
+		if err := p.GetService("greet", name, fn); err != nil {
+			return err
+		}
+	}
+	s, err := hello(ctx, "gopher")
+	fmt.Println("served hello:", s, err)
+	n, err := total(ctx, []int{1, 2, 3, 4})
+	fmt.Println("served total:", n, err)
+	b, err := shout(ctx, []byte(strings.Repeat("abc", 400))) // 1200 bytes: a blob both ways
+	fmt.Println("served shout:", len(b), string(b[:6]), err)
+	words, err := each(ctx, 3, func(i int) (string, error) { return strings.Repeat("*", i+1), nil })
+	fmt.Println("served each:", words, err)
+	err = rude(ctx, "gopher")
+	fmt.Println("served rude:", errors.Is(err, errRude), err)
+	wctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	err = wait(wctx)
+	fmt.Println("served wait:", errors.Is(err, context.DeadlineExceeded))
+	names, err := p.Client().ListServices(ctx, "greet")
+	fmt.Println("served services:", names, err)
+	fmt.Println("stopped:", p.Stop(ctx))
+	return nil
 }
 
 // newRegistry returns the services listed in the package doc.

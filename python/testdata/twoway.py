@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+"""The plugin of python/twoway_test.go: it serves functions to a Go host
+(host.Start) while it calls the host's.
+
+    twoway.py serve          serves until the host closes the connection
+    twoway.py serve small    the same with at most 2 calls running at once
+
+Its services call the host back: kv.put logs the key through audit.log;
+kv.down and kv.depth go down through host.down and host.depth; at 0 kv.down
+waits for its context's end and reports it (report.canceled). The errors of
+the contract are registered under the codes the Go test registers.
+"""
+
+import os
+import sys
+import threading
+import time
+from typing import Callable
+
+import hostcall
+
+hostcall.serve_info({
+    "name": "pytwoway",
+    "version": "1.0.0",
+    "commands": [{"path": ["serve"], "type": "serve"}, {"path": ["serve", "small"], "type": "serve-small"}],
+})
+
+
+class NotFound(Exception):
+    pass
+
+
+class ReadOnly(Exception):
+    pass
+
+
+class Conflict(Exception):
+    """Registered with fields: Key, Holder and Tags travel as the detail,
+    as the Go test's conflictError's fields do."""
+
+    def __init__(self, key, holder, tags):
+        super().__init__("%s is held by %d" % (key, holder))
+        self.Key, self.Holder, self.Tags = key, holder, tags
+
+
+hostcall.register_error("test.not_found", NotFound)
+hostcall.register_error("test.read_only", ReadOnly)
+hostcall.register_error("test.conflict", Conflict, fields=("Key", "Holder", "Tags"))
+
+host = hostcall.default()
+reg = hostcall.Registry()
+reg.define("kv", {"description": "the plugin's own"})
+lock = threading.Lock()
+store = {}
+
+
+@reg.service("kv")
+def put(ctx, key, value):
+    ctx.call("audit", "log", key)  # a call to the host inside the host's call
+    with lock:
+        store[key] = value
+
+
+@reg.service("kv")
+def get(key):
+    with lock:
+        if key not in store:
+            raise ValueError('no key "%s"' % key)
+        return store[key]
+
+
+@reg.service("kv")
+def down(ctx, n):
+    if n == 0:
+        ctx.wait()
+        host.call("report", "canceled", "plugin " + ctx.reason)
+        ctx.check()
+    return ctx.call("host", "down", n - 1) + 1
+
+
+@reg.service("kv")
+def depth(ctx, n):
+    if n == 0:
+        return 0
+    return ctx.call("host", "depth", n - 1) + 1
+
+
+@reg.service("kv")
+def echo(b: bytes) -> bytes:
+    return b
+
+
+@reg.service("kv")
+def pair():
+    return 7, "seven"
+
+
+@reg.service("kv")
+def pid():
+    return os.getpid()
+
+
+running = {"now": 0, "max": 0}
+
+
+@reg.service("kv")
+def work(ms):
+    """Runs ms milliseconds, counting the calls of work that run at once."""
+    with lock:
+        running["now"] += 1
+        running["max"] = max(running["max"], running["now"])
+    time.sleep(ms / 1000)
+    with lock:
+        running["now"] -= 1
+
+
+@reg.service("kv")
+def most():
+    """The most calls of work that ran at once."""
+    with lock:
+        return running["max"]
+
+
+# Errors.
+
+
+def contract_error(kind):
+    if kind == "not-found":
+        return NotFound('find "k": not found')
+    if kind == "conflict":
+        return Conflict("k", 42, ["a", "b"])
+    return ValueError("plain: " + kind)
+
+
+@reg.service("errs")
+def fail(kind):
+    raise contract_error(kind)
+
+
+@reg.service("errs")
+def relay(ctx, kind):
+    ctx.call("errs", "fail", kind)  # the host's error, passed on unchanged
+
+
+@reg.service("errs")
+def check(ctx, kind):
+    """What the plugin saw of the host's error of kind."""
+    try:
+        ctx.call("errs", "fail", kind)
+    except Exception as e:
+        return describe(e)
+    return "no error"
+
+
+def describe(e):
+    parts = [name for name, cls in (("not-found", NotFound), ("read-only", ReadOnly), ("conflict", Conflict),
+                                    ("service-error", hostcall.ServiceError)) if isinstance(e, cls)]
+    if isinstance(e, Conflict):
+        parts.append("fields=%s,%s,%s" % (e.Key, e.Holder, "+".join(e.Tags)))
+    parts.append("code=%s" % e.code)
+    parts.append("message=%s" % e)
+    return " ".join(parts)
+
+
+# Callbacks.
+
+kept = []
+
+
+@reg.service("cb")
+def each(ctx, n, f: Callable):
+    return [f(i) for i in range(n)]
+
+
+@reg.service("cb")
+def keep(f):
+    kept.append(f)
+    f(1)  # valid while the call runs
+
+
+@reg.service("cb")
+def late():
+    try:
+        kept[-1](2)
+    except hostcall.ConnectionClosedError as e:
+        return "closed: %s" % e
+    return "called"
+
+
+@reg.service("cb")
+def index(ctx, paths):
+    """Calls the host's host.index with a progress function, lent for the
+    call; returns what progress saw. progress fails at 3 with NotFound."""
+    seen = []
+
+    def progress(done):
+        seen.append(done)
+        if done == 3:
+            raise NotFound("stop at %d" % done)
+
+    ctx.call("host", "index", paths, progress)
+    return seen
+
+
+@reg.service("cb")
+def hang(ctx):
+    """Calls the host's host.hang with a function that waits for its own
+    context: canceling this call cancels the host's, and the host's
+    cancels the function's."""
+
+    def wait(ctx, i):
+        ctx.wait()
+        host.call("report", "canceled", "callback " + ctx.reason)
+        ctx.check()
+
+    ctx.call("host", "hang", wait)
+
+
+def main():
+    workers = 2 if sys.argv[1:3] == ["serve", "small"] else hostcall.DEFAULT_WORKERS
+    hostcall.serve(reg, max_workers=workers)
+
+
+if __name__ == "__main__":
+    main()
