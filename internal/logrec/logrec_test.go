@@ -106,22 +106,22 @@ func TestDecodeLenient(t *testing.T) {
 
 func TestDecodeErrors(t *testing.T) {
 	for in, want := range map[string]string{
-		`[1]`:                           "not a JSON object",
-		`null`:                          "not a JSON object",
-		`{"msg":1}`:                     "msg: want a string",
-		`{"level":"LOUD"}`:              `level "LOUD"`,
-		`{"level":1.5}`:                 "level 1.5: want an integer",
-		`{"level":true}`:                "level: want a number or a string",
-		`{"time":"yesterday"}`:          `time "yesterday": want RFC 3339`,
-		`{"attrs":{}}`:                  "attrs: want an array",
-		`{"attrs":[1]}`:                 "attribute: want an object",
-		`{"attrs":[{"key":1}]}`:         "key: want a string",
+		`[1]`:                   "not a JSON object",
+		`null`:                  "not a JSON object",
+		`{"msg":1}`:             "msg: want a string",
+		`{"level":"LOUD"}`:      `level "LOUD"`,
+		`{"level":1.5}`:         "level 1.5: want an integer",
+		`{"level":true}`:        "level: want a number or a string",
+		`{"time":"yesterday"}`:  `time "yesterday": want RFC 3339`,
+		`{"attrs":{}}`:          "attrs: want an array",
+		`{"attrs":[1]}`:         "attribute: want an object",
+		`{"attrs":[{"key":1}]}`: "key: want a string",
 		`{"attrs":[{"key":"d","value":"1s","kind":"duration"}]}`: `attribute "d": want integer nanoseconds`,
 		`{"attrs":[{"key":"u","value":-1,"kind":"uint64"}]}`:     `attribute "u": want an unsigned integer`,
 		`{"attrs":[{"key":"t","value":1,"kind":"time"}]}`:        `attribute "t": want an RFC 3339 string`,
 		`{"attrs":[{"key":"f","value":"x","kind":"float64"}]}`:   `attribute "f": want a number, "NaN"`,
 		`{"attrs":[{"key":"e","value":1,"kind":"error"}]}`:       `attribute "e": want a string`,
-		`{"msg":"x"`:                                             "log record: ",
+		`{"msg":"x"`: "log record: ",
 	} {
 		_, err := Decode([]byte(in))
 		if err == nil || !strings.Contains(err.Error(), want) {
