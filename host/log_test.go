@@ -397,8 +397,8 @@ type counter struct {
 }
 
 func (c *counter) Enabled(context.Context, slog.Level) bool { return true }
-func (c *counter) WithAttrs([]slog.Attr) slog.Handler      { return c }
-func (c *counter) WithGroup(string) slog.Handler           { return c }
+func (c *counter) WithAttrs([]slog.Attr) slog.Handler       { return c }
+func (c *counter) WithGroup(string) slog.Handler            { return c }
 
 func (c *counter) Handle(_ context.Context, r slog.Record) error {
 	c.mu.Lock()
