@@ -38,8 +38,9 @@ const LogNamespace = logrec.Namespace
 //     which make one ERROR record (message: the panic's first line;
 //     attribute stack: the rest), sent when stderr ends;
 //   - the host's own diagnostics about the run's connection (recovered
-//     panics of services, frames dropped for want of a sequence), with
-//     source=host, in place of WithErrorLog's logger.
+//     panics of services, frames dropped for want of a sequence, services
+//     still running when the drain timeout ended), with source=host, in
+//     place of WithErrorLog's logger.
 //
 // The records reach l's handler from the goroutines that serve the run;
 // the handler must be safe for concurrent use, as slog's handlers are. The
@@ -87,7 +88,27 @@ func bindLogged(ctx context.Context, l *slog.Logger, r *run, reg *registry.Regis
 	}
 	err := bind(ctx, rl.layer(reg), withStderr)
 	stderr.Close()
+	if still := stillRunning(err); still != nil {
+		rl.diagnostic("%v", still)
+	}
 	return err
+}
+
+// stillRunning returns the report, among err's, of services that outlived
+// the drain timeout, or nil.
+func stillRunning(err error) error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if s := stillRunning(e); s != nil {
+				return s
+			}
+		}
+		return nil
+	}
+	if errors.Is(err, errStillRunning) {
+		return err
+	}
+	return nil
 }
 
 // layer returns a child of reg holding the log namespace.
@@ -156,7 +177,7 @@ func diagnostics(emit func(slog.Record)) func(format string, a ...any) {
 			}
 		}
 		msg, stack, _ := strings.Cut(fmt.Sprintf(format, a...), "\n")
-		r := slog.NewRecord(time.Now(), level, "host: "+msg, 0)
+		r := slog.NewRecord(time.Now(), level, "host: "+strings.TrimPrefix(msg, "host: "), 0)
 		r.AddAttrs(slog.String("source", "host"))
 		if stack != "" {
 			r.AddAttrs(slog.String("stack", stack))

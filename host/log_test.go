@@ -48,6 +48,7 @@ var logManifest = pluginexec.Manifest{
 		{Path: []string{"stderr"}, Type: "stderr"},     // writes lines on stderr
 		{Path: []string{"boom"}, Type: "boom"},         // calls a host service that panics
 		{Path: []string{"serve"}, Type: "serve"},       // serves log.say until the host closes
+		{Path: []string{"stuck"}, Type: "stuck"},       // leaves a call of calc.stuck running
 	},
 }
 
@@ -193,6 +194,14 @@ func logPluginMain(args []string) int {
 			fmt.Fprintln(os.Stderr, "boom:", err)
 			return 1
 		}
+	case "stuck":
+		var stuck, started func() error
+		service.GetService("calc", "stuck", &stuck)
+		service.GetService("calc", "started", &started)
+		go stuck()
+		if err := started(); err != nil {
+			return 1
+		}
 	case "serve":
 		reg := registry.New()
 		reg.AddService("log", "say", func(ctx context.Context, msg string) { log.InfoContext(ctx, msg, "from", "serve") })
@@ -262,7 +271,7 @@ func logPlugin(t *testing.T) *pluginexec.Plugin {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := pluginexec.NewPlugin(context.Background(), exe, pluginexec.WithEnv(logPluginEnv+"=1"))
+	p, err := pluginexec.NewPlugin(context.Background(), exe, logPluginEnvs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,10 +280,21 @@ func logPlugin(t *testing.T) *pluginexec.Plugin {
 
 var logPluginEnvs = pluginexec.WithEnv(logPluginEnv+"=1", "GORACE=atexit_sleep_ms=0")
 
+// stuck is calc.stuck's: started is closed once it runs; it returns once
+// release is closed, whatever its context says.
+var stuck struct {
+	started, release chan struct{}
+}
+
 func logRegistry() *registry.Registry {
 	reg := registry.New()
 	reg.AddService("calc", "add", func(a, b int) int { return a + b })
 	reg.AddService("calc", "boom", func() { panic("the host's service fell over") })
+	reg.AddService("calc", "stuck", func() {
+		close(stuck.started)
+		<-stuck.release
+	})
+	reg.AddService("calc", "started", func() { <-stuck.started })
 	return reg
 }
 
@@ -531,6 +551,27 @@ func TestLogHostDiagnostics(t *testing.T) {
 	}
 }
 
+// Services still running when the drain timeout ends are reported.
+func TestLogDrainedCalls(t *testing.T) {
+	hosttest.CheckGoroutines(t)
+	stuck.started, stuck.release = make(chan struct{}), make(chan struct{})
+	defer close(stuck.release)
+	rec := hosttest.NewLogRecorder(slog.LevelDebug)
+	var stdout hosttest.SyncBuffer
+	bind := host.Bind(logRegistry(), host.WithLogger(slog.New(rec)), host.WithServeOptions(host.WithDrainTimeout(100*time.Millisecond)))
+	err := pluginexec.Exec(context.Background(), pluginexec.IterateTyped(logPlugin(t), "stuck"), nil, bind, logPluginEnvs, pluginexec.WithStdout(&stdout))
+	if err == nil || !strings.Contains(err.Error(), "still running") {
+		t.Errorf("the run's error: %v, want the service still running", err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(stdout.String()))
+	got := rec.Entries()
+	if len(got) != 1 || got[0].Level != slog.LevelWarn || !strings.HasPrefix(got[0].Msg, "host: serving ") ||
+		!strings.Contains(got[0].Msg, "[calc.stuck (sequence 2)] still running 100ms after the connection ended") ||
+		!cmp.Equal(got[0].Attrs, append(runAttrs("stuck", pid), attr{Key: "source", Kind: "String", Value: "host"})) {
+		t.Errorf("records: %+v", got)
+	}
+}
+
 // Start takes WithLogger too: a serving plugin's records arrive, with the
 // run's attributes.
 func TestLogStart(t *testing.T) {
@@ -556,5 +597,31 @@ func TestLogStart(t *testing.T) {
 	want := hosttest.LogEntry{Level: slog.LevelInfo, Msg: "hello", Attrs: append(runAttrs("serve", pid), attr{Key: "from", Kind: "String", Value: "serve"})}
 	if diff := cmp.Diff([]hosttest.LogEntry{want}, rec.Entries(), cmpopts.IgnoreFields(hosttest.LogEntry{}, "Time")); diff != "" {
 		t.Errorf("records (-want +got):\n%s", diff)
+	}
+}
+
+// Serve's diagnostics reach WithServeLogger's logger.
+func TestServeLogger(t *testing.T) {
+	hosttest.CheckGoroutines(t)
+	rec := hosttest.NewLogRecorder(slog.LevelDebug)
+	p := hosttest.NewPipes(t)
+	served := make(chan error, 1)
+	go func() {
+		served <- host.Serve(context.Background(), logRegistry(), p.HostR, p.HostW, host.WithServeLogger(slog.New(rec)))
+	}()
+	c := service.NewClient(p.PluginR, p.PluginW)
+	var boom func() error
+	c.GetService("calc", "boom", &boom)
+	if err := boom(); !errors.Is(err, registry.ErrPanic) {
+		t.Errorf("boom: %v", err)
+	}
+	c.Close()
+	if err := <-served; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+	got := rec.Entries()
+	if len(got) != 1 || got[0].Level != slog.LevelError || !strings.Contains(got[0].Msg, "the host's service fell over") ||
+		len(got[0].Attrs) != 2 || !cmp.Equal(got[0].Attrs[0], attr{Key: "source", Kind: "String", Value: "host"}) || got[0].Attrs[1].Key != "stack" {
+		t.Errorf("records: %+v", got)
 	}
 }
