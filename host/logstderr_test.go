@@ -1,12 +1,19 @@
 package host
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/hostcall/hostcall/internal/hosttest"
+	"github.com/hostcall/hostcall/pluginexec"
 )
 
 // stderrRecords feeds input to a stderrLog in pieces of n bytes and
@@ -112,5 +119,34 @@ func TestStderrLogReleasesHeldLines(t *testing.T) {
 		}
 	case <-time.After(crashWait + 10*time.Second):
 		t.Fatal("the held line was not released")
+	}
+}
+
+// A record that does not decode is reported, and the others of its batch
+// still arrive.
+func TestLogWriteBadRecord(t *testing.T) {
+	rec := hosttest.NewLogRecorder(slog.LevelDebug)
+	r := &run{plug: &pluginexec.Plugin{Manifest: pluginexec.Manifest{Name: "p"}}, cmd: &pluginexec.Command{Path: []string{"a", "b"}}}
+	l := &runLog{base: slog.New(rec), run: r, ctx: context.Background()}
+	l.write(context.Background(), []json.RawMessage{
+		json.RawMessage(`{"level":4,"msg":"one"}`),
+		json.RawMessage(`{"level":"LOUD","msg":"two"}`),
+		json.RawMessage(`{"msg":"three"}`),
+	})
+	var got []string
+	for _, e := range rec.Entries() {
+		s := fmt.Sprintf("%v %s", e.Level, e.Msg)
+		for _, a := range e.Attrs {
+			s += fmt.Sprintf(" %s=%v", a.Key, a.Value)
+		}
+		got = append(got, s)
+	}
+	want := []string{
+		"WARN one plugin=p command=a b",
+		`WARN host: a log record that does not decode plugin=p command=a b source=host error=log record: level "LOUD": want a number or a level name record={"level":"LOUD","msg":"two"}`,
+		"INFO three plugin=p command=a b",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
 	}
 }
