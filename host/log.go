@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -73,6 +74,14 @@ type runLog struct {
 
 	once    sync.Once
 	handler slog.Handler // base's, with the run's attributes
+
+	// The batches that may arrive twice, as a call and as stderr lines
+	// (see service.LogHandler): the last ones received as calls, and those
+	// whose stderr copy was handed on.
+	mu     sync.Mutex
+	calls  [64]uint64
+	next   int
+	copies map[uint64]bool
 }
 
 // bindLogged runs a Bind's run with logs: the log namespace in a layer over
@@ -82,7 +91,7 @@ func bindLogged(ctx context.Context, l *slog.Logger, r *run, reg *registry.Regis
 	bind func(context.Context, *registry.Registry, func(context.Context, ...pluginexec.ExecOption) error) error) error {
 	rl := &runLog{base: l, run: r, ctx: ctx}
 	r.logs = rl
-	stderr := newStderrLog(rl.emit)
+	stderr := newStderrLog(rl.emitStderr)
 	withStderr := func(ctx context.Context, opts ...pluginexec.ExecOption) error {
 		return next(ctx, append(opts, pluginexec.WithStderr(stderr))...)
 	}
@@ -119,10 +128,14 @@ func (l *runLog) layer(reg *registry.Registry) *registry.Registry {
 	return layer
 }
 
-// write is the service hostcall.log.write: it hands each record to the
-// logger. A record that does not decode is reported, with its start, in a
-// WARN record of the host's.
-func (l *runLog) write(ctx context.Context, records []json.RawMessage) {
+// write is the service hostcall.log.write: it hands each record of batch
+// number batch to the logger, unless the batch's stderr copy came first. A
+// record that does not decode is reported, with its start, in a WARN
+// record of the host's.
+func (l *runLog) write(ctx context.Context, batch uint64, records []json.RawMessage) {
+	if batch != 0 && !l.takeCall(batch) {
+		return
+	}
 	for _, raw := range records {
 		r, err := logrec.Decode(raw)
 		if err != nil {
@@ -135,6 +148,72 @@ func (l *runLog) write(ctx context.Context, records []json.RawMessage) {
 
 // emit hands a record of the run's stderr or of the host to the logger.
 func (l *runLog) emit(r slog.Record) { handle(l.ctx, l.runHandler(), r) }
+
+// emitStderr hands on a record of the run's stderr, but for one of a batch
+// that arrived as a call: the stderr copy of a batch whose call failed
+// carries the batch's number.
+func (l *runLog) emitStderr(r slog.Record) {
+	if batch, rest, ok := batchOf(r); ok {
+		if !l.takeCopy(batch) {
+			return
+		}
+		r = rest
+	}
+	l.emit(r)
+}
+
+// takeCall reports whether the batch that arrived as a call is new, and
+// notes it.
+func (l *runLog) takeCall(batch uint64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.copies[batch] {
+		return false
+	}
+	l.calls[l.next] = batch
+	l.next = (l.next + 1) % len(l.calls)
+	return true
+}
+
+// takeCopy reports whether a record of the stderr copy of a batch is to be
+// handed on: the batch did not arrive as a call. A batch failed as the
+// connection ended, so it is among the last calls if it arrived.
+func (l *runLog) takeCopy(batch uint64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if slices.Contains(l.calls[:], batch) {
+		return false
+	}
+	if l.copies == nil {
+		l.copies = map[uint64]bool{}
+	}
+	l.copies[batch] = true
+	return true
+}
+
+// batchOf returns the batch number a record of stderr carries as its last
+// attribute, logrec.BatchKey, and the record without it.
+func batchOf(r slog.Record) (uint64, slog.Record, bool) {
+	var attrs []slog.Attr
+	var batch uint64
+	r.Attrs(func(a slog.Attr) bool {
+		switch v := a.Value; {
+		case a.Key == logrec.BatchKey && v.Kind() == slog.KindInt64 && v.Int64() > 0:
+			batch = uint64(v.Int64())
+		case a.Key == logrec.BatchKey && v.Kind() == slog.KindUint64:
+			batch = v.Uint64()
+		default:
+			attrs = append(attrs, a)
+		}
+		return true
+	})
+	if batch == 0 {
+		return 0, r, false
+	}
+	rest := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	rest.AddAttrs(attrs...)
+	return batch, rest, true
+}
 
 // runHandler returns the logger's handler with the run's attributes, made
 // at the first record: the run has started by then, and its process id

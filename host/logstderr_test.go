@@ -128,7 +128,7 @@ func TestLogWriteBadRecord(t *testing.T) {
 	rec := hosttest.NewLogRecorder(slog.LevelDebug)
 	r := &run{plug: &pluginexec.Plugin{Manifest: pluginexec.Manifest{Name: "p"}}, cmd: &pluginexec.Command{Path: []string{"a", "b"}}}
 	l := &runLog{base: slog.New(rec), run: r, ctx: context.Background()}
-	l.write(context.Background(), []json.RawMessage{
+	l.write(context.Background(), 1, []json.RawMessage{
 		json.RawMessage(`{"level":4,"msg":"one"}`),
 		json.RawMessage(`{"level":"LOUD","msg":"two"}`),
 		json.RawMessage(`{"msg":"three"}`),
@@ -146,6 +146,43 @@ func TestLogWriteBadRecord(t *testing.T) {
 		`WARN host: a log record that does not decode plugin=p command=a b source=host error=log record: level "LOUD": want a number or a level name record={"level":"LOUD","msg":"two"}`,
 		"INFO three plugin=p command=a b",
 	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
+}
+
+// A batch whose call failed as the connection ended is also written on
+// stderr, marked with its number: the host hands on one copy, whichever
+// comes first.
+func TestLogBatchArrivesOnce(t *testing.T) {
+	rec := hosttest.NewLogRecorder(slog.LevelDebug)
+	r := &run{plug: &pluginexec.Plugin{Manifest: pluginexec.Manifest{Name: "p"}}, cmd: &pluginexec.Command{Path: []string{"c"}}}
+	l := &runLog{base: slog.New(rec), run: r, ctx: context.Background()}
+	s := newStderrLog(l.emitStderr)
+	ctx := context.Background()
+	for i := uint64(1); i <= 100; i++ { // more than the calls remembered
+		l.write(ctx, i, []json.RawMessage{json.RawMessage(fmt.Sprintf(`{"msg":"call %d"}`, i))})
+	}
+	// Batch 100 arrived as a call: its copy is dropped; batch 101 did not.
+	s.Write([]byte(`{"time":"2025-01-02T03:04:05Z","level":"INFO","msg":"call 100","hostcall.batch":100}` + "\n"))
+	s.Write([]byte(`{"time":"2025-01-02T03:04:05Z","level":"INFO","msg":"copy 101","k":1,"hostcall.batch":101}` + "\n"))
+	s.Write([]byte(`{"time":"2025-01-02T03:04:05Z","level":"INFO","msg":"copy 101 again","hostcall.batch":101}` + "\n"))
+	l.write(ctx, 101, []json.RawMessage{json.RawMessage(`{"msg":"call 101"}`)})
+	l.write(ctx, 102, []json.RawMessage{json.RawMessage(`{"msg":"call 102"}`)})
+	s.Close()
+	var got []string
+	for _, e := range rec.Entries() {
+		msg := e.Msg
+		for _, a := range e.Attrs[2:] {
+			msg += fmt.Sprintf(" %s=%v", a.Key, a.Value)
+		}
+		got = append(got, msg)
+	}
+	want := []string{}
+	for i := 1; i <= 100; i++ {
+		want = append(want, fmt.Sprintf("call %d", i))
+	}
+	want = append(want, "copy 101 k=1", "copy 101 again", "call 102")
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("records (-want +got):\n%s", diff)
 	}

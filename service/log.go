@@ -45,9 +45,10 @@ func LogHandler(opts *slog.HandlerOptions) slog.Handler {
 // A host without that namespace (a host that was given no logger, a
 // protocol 1 host) gets the records as JSON lines on the plugin's stderr,
 // as slog.JSONHandler writes them, and so does a plugin that is not hosted;
-// a host with a logger turns such lines back into records. Records sent as
-// the connection ends are written on stderr too, so they are never lost,
-// though they may then arrive twice.
+// a host with a logger turns such lines back into records. A batch whose
+// call fails as the connection ends is written on stderr too, marked, so
+// that the host, which may have received the call all the same, keeps one
+// copy.
 //
 // Records still queued when the process exits are lost: call FlushLogs
 // (or Close) before exiting. The handlers of one client share one queue.

@@ -28,7 +28,7 @@ type logHost struct {
 
 func (h *logHost) registry() *registry.Registry {
 	reg := registry.New()
-	reg.AddService(logrec.Namespace, logrec.Service, func(ctx context.Context, records []json.RawMessage) error {
+	reg.AddService(logrec.Namespace, logrec.Service, func(ctx context.Context, batch uint64, records []json.RawMessage) error {
 		if h.hold != nil {
 			select {
 			case <-h.hold:

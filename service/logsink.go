@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hostcall/hostcall/internal/logrec"
@@ -122,14 +124,15 @@ func droppedRecord(n int) []byte {
 
 // send sends one batch where the route says, learning the route first. A
 // batch the host does not take goes to stderr; when the connection is
-// gone, every later one does too. A batch whose call failed as the
-// connection ended may have reached the host: it is written on stderr all
-// the same, so that records may arrive twice but are never lost.
+// gone, every later one does too. A batch whose call failed may have
+// reached the host all the same (a host that closed its stream to the
+// plugin still reads the plugin's): its stderr lines carry the batch's
+// number, by which the host keeps one copy of each.
 func (s *logSink) send(batch [][]byte) {
 	ctx := context.Background()
 	c := s.client()
 	if c == nil { // no connection yet: try again with the next batch
-		s.writeStderr(batch)
+		s.writeStderr(batch, 0)
 		return
 	}
 	if s.route == routeUnknown {
@@ -138,26 +141,37 @@ func (s *logSink) send(batch [][]byte) {
 			s.route = routeHost
 		}
 	}
-	if s.route == routeHost {
-		err := c.writeLogs(ctx, batch)
-		if err == nil {
-			return
-		}
-		if errors.Is(err, ErrClosed) || errors.Is(err, ErrNotHosted) {
-			s.route = routeStderr
-		}
+	if s.route != routeHost {
+		s.writeStderr(batch, 0)
+		return
 	}
-	s.writeStderr(batch)
+	id := logBatches.Add(1)
+	err := c.writeLogs(ctx, id, batch)
+	if err == nil {
+		return
+	}
+	if errors.Is(err, ErrClosed) || errors.Is(err, ErrNotHosted) {
+		s.route = routeStderr
+	}
+	s.writeStderr(batch, id)
 }
 
+// logBatches numbers the batches sent to the host, for all clients: a
+// number is never used twice on a connection.
+var logBatches atomic.Uint64
+
 // writeStderr writes each record of batch as slog.JSONHandler does, one
-// line each, which a host turns back into records.
-func (s *logSink) writeStderr(batch [][]byte) {
+// line each, which a host turns back into records; with the attribute
+// logrec.BatchKey when the batch went to the host as batch id too.
+func (s *logSink) writeStderr(batch [][]byte, id uint64) {
 	if s.fallback == nil {
 		s.fallback = slog.NewJSONHandler(s.stderr, &slog.HandlerOptions{Level: slog.Level(math.MinInt)})
 	}
 	for _, b := range batch {
 		if r, err := logrec.Decode(b); err == nil {
+			if id != 0 {
+				r.AddAttrs(slog.Uint64(logrec.BatchKey, id))
+			}
 			s.fallback.Handle(context.Background(), r)
 		}
 	}
@@ -177,14 +191,16 @@ func (s *logSink) flush(ctx context.Context) error {
 	}
 }
 
-// writeLogs calls the host's log namespace with batch.
-func (c *Client) writeLogs(ctx context.Context, batch [][]byte) error {
-	size := 4 + len(batch)
+// writeLogs calls the host's log namespace with batch number id.
+func (c *Client) writeLogs(ctx context.Context, id uint64, batch [][]byte) error {
+	size := 24 + len(batch)
 	for _, b := range batch {
 		size += len(b)
 	}
 	args := make([]byte, 0, size)
-	args = append(args, '[', '[')
+	args = append(args, '[')
+	args = strconv.AppendUint(args, id, 10)
+	args = append(args, ',', '[')
 	for i, b := range batch {
 		if i > 0 {
 			args = append(args, ',')

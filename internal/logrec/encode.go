@@ -11,12 +11,17 @@ import (
 	"github.com/hostcall/hostcall/internal/wire"
 )
 
-// Where records travel: a plugin calls Namespace.Service with one argument,
-// an array of records.
+// Where records travel: a plugin calls Namespace.Service with two
+// arguments, the batch's number and an array of records.
 const (
 	Namespace = "hostcall.log"
 	Service   = "write"
 )
+
+// BatchKey is the attribute that marks the stderr copy of a batch whose
+// call failed, with the batch's number: the host keeps one copy of each
+// record.
+const BatchKey = "hostcall.batch"
 
 // The record that reports records dropped because the sender's buffer was
 // full: level WARN, message DroppedMessage, attribute DroppedKey (how many).
