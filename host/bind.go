@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"syscall"
@@ -34,7 +35,8 @@ type bindConfig struct {
 	flag     string
 	serve    []ServeOption
 	teardown time.Duration
-	owner    *pipeOwner // the plugins' uid and gid, if not the host's
+	owner    *pipeOwner   // the plugins' uid and gid, if not the host's
+	logger   *slog.Logger // see WithLogger
 
 	onConnect func(context.Context, *service.Client) // see OnConnect
 	command   []string                               // Start's command (WithCommand)
@@ -72,6 +74,12 @@ func Bind(reg *registry.Registry, opts ...BindOption) pluginexec.ExecOption {
 		// BindFunc passes to next.
 		started := func(ctx context.Context, opts ...pluginexec.ExecOption) error {
 			return next(ctx, append(opts, pluginexec.WithStartHook(r.startHook))...)
+		}
+		if cfg.logger != nil {
+			return bindLogged(ctx, cfg.logger, r, reg, started, func(ctx context.Context, reg *registry.Registry,
+				next func(context.Context, ...pluginexec.ExecOption) error) error {
+				return f(ctx, plug, c, next, reg)
+			})
 		}
 		return f(ctx, plug, c, started, reg)
 	})

@@ -39,13 +39,21 @@ func CallerFromContext(ctx context.Context) (Caller, bool) {
 // WithCallerFrom makes the calls Serve serves carry the caller that ctx
 // carries, for CallerFromContext: a BindFunc passes the context Bind gave
 // it, so that its services know the run, its process id included once the
-// process has started. Without a caller in ctx it does nothing.
+// process has started, and, with WithLogger, so that the connection's
+// diagnostics reach the logger. Without a caller in ctx it does nothing.
 func WithCallerFrom(ctx context.Context) ServeOption {
 	r, ok := ctx.Value(callerKey{}).(*run)
 	if !ok {
 		return nil
 	}
-	return withValues(context.WithValue(context.Background(), callerKey{}, r))
+	values := withValues(context.WithValue(context.Background(), callerKey{}, r))
+	if r.logs == nil {
+		return values
+	}
+	return func(c *serveConfig) {
+		values(c)
+		c.Logf = r.logs.diagnostic // WithLogger's
+	}
 }
 
 // callerKey carries a *run in a context.
@@ -56,6 +64,7 @@ type callerKey struct{}
 type run struct {
 	plug *pluginexec.Plugin
 	cmd  *pluginexec.Command
+	logs *runLog // where the run's records go (WithLogger); nil without
 
 	mu      sync.Mutex
 	pid     int

@@ -29,6 +29,22 @@
 // call the plugin; OnConnect hands the host the client of each run that
 // Bind serves, for plugins run to completion. Calls nest both ways.
 //
+// # Logs
+//
+// WithLogger makes every record a plugin logs with service.LogHandler
+// arrive in a *slog.Logger of the host, with its time, level, message,
+// attributes and groups, plus the plugin's name, command and process id;
+// the plugin's stderr lines become records too (a Go panic's message and
+// stack one ERROR record), and so do the host's own diagnostics about the
+// run:
+//
+//	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+//	err := pluginexec.Exec(ctx, plugins, nil, host.Bind(reg, host.WithLogger(logger)))
+//
+// The records travel as calls to the namespace "hostcall.log" that
+// WithLogger adds to each run's registry (docs/PROTOCOL.md section 6,
+// logs).
+//
 // # Concurrency
 //
 // One goroutine reads at a time. Calls run concurrently, each with a

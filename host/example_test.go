@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 
 	"github.com/hostcall/hostcall/host"
@@ -102,4 +103,22 @@ func exampleTestPlugin() (*pluginexec.Plugin, error) {
 		return nil, err
 	}
 	return pluginexec.NewPlugin(context.Background(), exe, pluginexec.WithEnv(pluginEnv+"=1"))
+}
+
+// Send what the plugins log (their slog records, their stderr lines, their
+// crashes) to the host's logger, each record with the plugin's name,
+// command and process id.
+func ExampleWithLogger() {
+	reg := registry.New()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+
+	ctx := context.Background()
+	plugins, err := pluginexec.DiscoverPlugins(ctx, "./plugins")
+	if err != nil {
+		logger.Error("discovery", "err", err)
+		return
+	}
+	if err := pluginexec.Exec(ctx, plugins, nil, host.Bind(reg, host.WithLogger(logger))); err != nil {
+		logger.Error("plugins failed", "err", err) // with each one's stderr tail: a panic's message and stack
+	}
 }

@@ -73,6 +73,10 @@ func WithDrainTimeout(d time.Duration) ServeOption {
 // WithErrorLog sets where the host reports what it cannot tell the plugin:
 // a recovered panic's stack, frames dropped because no sequence could be
 // recovered. By default nothing is logged.
+//
+// Deprecated: give Bind and Start WithLogger, which sends these reports,
+// with the plugin's own records, to a *slog.Logger; give Serve
+// WithServeLogger.
 func WithErrorLog(l *log.Logger) ServeOption {
 	return func(c *serveConfig) {
 		c.Logf = nil

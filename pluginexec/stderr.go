@@ -55,12 +55,15 @@ func (s *stderrSink) Tail() string {
 	return s.tail.String()
 }
 
-// tailBuffer keeps the last bytes written to it.
+// tailBuffer keeps the last bytes written to it, and the start of a Go
+// crash (see crashHead).
 type tailBuffer struct {
-	buf []byte
+	buf   []byte
+	crash crashHead
 }
 
 func (t *tailBuffer) write(p []byte) {
+	t.crash.write(p)
 	if len(p) >= tailBytes {
 		t.buf = append(t.buf[:0], p[len(p)-tailBytes:]...)
 		return
@@ -72,8 +75,14 @@ func (t *tailBuffer) write(p []byte) {
 }
 
 // String returns the last tailLines lines of the last tailBytes bytes,
-// without the final newline and without a partial character at the start.
+// without the final newline and without a partial character at the start;
+// or, when the process crashed, the crash's first tailBytes bytes, which
+// hold its message and the first frames of its stack, however long the
+// stack goes on after them.
 func (t *tailBuffer) String() string {
+	if c := t.crash.String(); c != "" {
+		return c
+	}
 	b := t.buf
 	if len(b) > tailBytes {
 		b = b[len(b)-tailBytes:]

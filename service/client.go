@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"io"
+	"sync"
 
 	"github.com/hostcall/hostcall/internal/engine"
 	"github.com/hostcall/hostcall/internal/wire"
@@ -13,6 +14,9 @@ import (
 // goroutines at once.
 type Client struct {
 	conn *engine.Conn
+
+	logsMu sync.Mutex
+	logs   *logSink // the sink of LogHandler's handlers; nil before the first
 }
 
 // ClientOption configures NewClient.
@@ -62,8 +66,14 @@ func (c *Client) Protocol() int { return c.conn.Protocol() }
 
 // Close ends the connection: it closes the streams and fails every pending
 // call with ErrClosed. It is idempotent and returns once the goroutines the
-// client started have ended.
-func (c *Client) Close() error { return c.conn.Close() }
+// client started have ended. Records queued by the client's log handlers
+// are sent first, for a second at most; the rest are written on stderr.
+func (c *Client) Close() error {
+	wait := c.closeLogs()
+	err := c.conn.Close()
+	wait()
+	return err
+}
 
 // call sends req and waits for its reply; a reply carrying an error is
 // returned as a *RemoteError naming ns and name.

@@ -13,10 +13,12 @@ import (
 // the URLs it connects to. Everything else in this package works on an
 // explicit *Client.
 var std struct {
+	dialing    sync.Mutex // held by InitServiceClient: one dial at a time
 	mu         sync.Mutex
 	flagsAdded bool
 	urls       []string
 	client     *Client
+	logs       *logSink // LogHandler's
 }
 
 // hostURLs returns the URLs from the flags, or from os.Args when the flags
@@ -44,6 +46,10 @@ func HostURLs() []string { return hostURLs() }
 // still runs. Calling it again returns nil and changes nothing. The
 // package-level functions call it themselves when it has not been called.
 func InitServiceClient(ctx context.Context) error {
+	// Two clients dialed at once would both open the host's streams, and
+	// the one closed would have said hello and read on them.
+	std.dialing.Lock()
+	defer std.dialing.Unlock()
 	std.mu.Lock()
 	if std.client != nil {
 		std.mu.Unlock()

@@ -63,6 +63,19 @@
 // command's path words: examples/adder/plugin-stdflag does both. HostURLs
 // returns the URLs found, Hosted whether there are any.
 //
+// # Logs
+//
+// LogHandler is a slog.Handler whose records reach the host's logger
+// (host.WithLogger) with their attributes and groups:
+//
+//	slog.SetDefault(slog.New(service.LogHandler(nil)))
+//	slog.Info("scanned", "files", 9)
+//	service.FlushLogs(ctx) // before exiting
+//
+// Logging never waits for the host: records are queued and sent in
+// batches, and what a full queue drops is counted and reported. A host
+// that takes no records gets them as JSON lines on stderr.
+//
 // # Errors
 //
 // Failures reported by the host are *RemoteError values whose Is matches the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/hostcall/hostcall/host"
 	"github.com/hostcall/hostcall/registry"
@@ -61,4 +62,17 @@ func ExampleDial_notHosted() {
 	_, err := add(1, 2)
 	fmt.Println(errors.Is(err, service.ErrNotHosted))
 	// Output: true
+}
+
+// A plugin logs with log/slog: the host's logger (host.WithLogger) gets
+// each record, with the plugin's name, command and process id.
+func ExampleLogHandler() {
+	slog.SetDefault(slog.New(service.LogHandler(&slog.HandlerOptions{Level: slog.LevelDebug})))
+
+	slog.Info("scanning", "files", 9, slog.Group("req", "id", "a1"))
+	slog.Warn("skipping", "path", "big.bin", "err", errors.New("too large"))
+
+	// Records are sent in the background: send what is queued before
+	// the plugin exits.
+	service.FlushLogs(context.Background())
 }

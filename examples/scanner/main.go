@@ -4,11 +4,13 @@
 //	go run ./examples/scanner [flags] [DIR]
 //
 // The host serves each plugin a read-only view of DIR (namespace target:
-// list, stat, read, readRange), a findings namespace to report to and a log
-// namespace; the plugins touch no file themselves. Each plugin run gets its
-// own registry layer on top of the shared target, holding findings and log
-// services that stamp the plugin's name, so a plugin cannot report as
-// another. The host prints the findings as a table.
+// list, stat, read, readRange) and a findings namespace to report to; the
+// plugins touch no file themselves. Each plugin run gets its own registry
+// layer on top of the shared target, holding a findings service that
+// stamps the plugin's name, so a plugin cannot report as another. The host
+// prints the findings as a table, and on stderr what the plugins log
+// (log/slog records sent with service.LogHandler, and stderr lines), each
+// line prefixed with the plugin's name.
 //
 // Without DIR it scans the sample tree embedded from testdata/target.
 // Without --plugins it builds the plugins of ./plugins with the go command
@@ -151,9 +153,6 @@ func run(ctx context.Context, opts options, stderr io.Writer) (*result, error) {
 		parallel:   opts.parallel,
 		bind:       []host.BindOption{bind},
 		log:        stderr,
-	}
-	if stderr != io.Writer(os.Stderr) {
-		cfg.pluginStderr = stderr // as is: only os.Stderr gets the prefixed lines
 	}
 	return scan(ctx, cfg)
 }

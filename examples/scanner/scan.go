@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -25,11 +26,10 @@ type config struct {
 	bind       []host.BindOption
 	maxRead    int64 // the largest file target.read returns (defaultMaxRead when 0)
 
-	// log receives the plugins' log messages (os.Stderr when nil).
+	// log receives what the plugins log (their records, their stderr
+	// lines, their stdout), one line per record prefixed with the plugin's
+	// name (os.Stderr when nil).
 	log io.Writer
-	// pluginStderr receives the plugins' stderr as is. When nil, it goes to
-	// os.Stderr, each line prefixed with the plugin's name.
-	pluginStderr io.Writer
 }
 
 // result is what a scan found.
@@ -41,7 +41,8 @@ type result struct {
 
 // scan discovers the plugins of cfg.pluginDir and runs their scanner
 // commands in parallel, each bound to its own registry layer: the shared
-// target on top of which it gets findings and log namespaces of its own.
+// target on top of which it gets a findings namespace of its own. What
+// they log reaches cfg.log through host.WithLogger.
 // When some plugins fail, scan returns what the others found and an error
 // naming each failure.
 func scan(ctx context.Context, cfg config) (*result, error) {
@@ -57,11 +58,8 @@ func scan(ctx context.Context, cfg config) (*result, error) {
 	opts := []pluginexec.ExecOption{
 		pluginexec.WithExecParallelism(cfg.parallel),
 		pluginexec.WithExecGenerator(s.bind),
-		// A plugin's stdout is not the table's: send it where its stderr goes.
-		pluginexec.WithStdout(orStderr(cfg.pluginStderr)),
-	}
-	if cfg.pluginStderr != nil {
-		opts = append(opts, pluginexec.WithStderr(cfg.pluginStderr))
+		// A plugin's stdout is not the table's: send it where its logs go.
+		pluginexec.WithStdout(orStderr(cfg.log)),
 	}
 	runErr := pluginexec.Exec(ctx, pluginexec.IterateTyped(plugins, scanapi.CommandType), nil, opts...)
 	r := &result{findings: s.findings.sorted(), elapsed: time.Since(start)}
@@ -117,12 +115,12 @@ func hasCommand(p *pluginexec.Plugin, typ string) bool {
 	return false
 }
 
-// session is the host side of one scan: the shared registry layer and what
-// the plugins' own layers report to.
+// session is the host side of one scan: the shared registry layer, what
+// the plugins' own layers report to, and how they are bound: with the
+// transport of cfg.bind and a logger that prints their records.
 type session struct {
 	shared   *registry.Registry
 	findings *findings
-	log      *logger
 	bindOpts []host.BindOption
 }
 
@@ -131,11 +129,11 @@ func newSession(ctx context.Context, cfg config) (*session, error) {
 	if t.maxRead <= 0 {
 		t.maxRead = defaultMaxRead
 	}
+	logger := slog.New(newLineHandler(orStderr(cfg.log), slog.LevelInfo))
 	s := &session{
 		shared:   registry.New(),
 		findings: &findings{target: t},
-		log:      &logger{w: orStderr(cfg.log)},
-		bindOpts: cfg.bind,
+		bindOpts: append(cfg.bind[:len(cfg.bind):len(cfg.bind)], host.WithLogger(logger)),
 	}
 	if err := t.define(ctx, s.shared); err != nil {
 		return nil, err
@@ -144,12 +142,11 @@ func newSession(ctx context.Context, cfg config) (*session, error) {
 }
 
 // layer returns the registry of one run of the plugin called name: it
-// inherits the shared target and holds the findings and log namespaces
-// that know the plugin's name.
+// inherits the shared target and holds the findings namespace, which knows
+// the plugin's name.
 func (s *session) layer(name string) *registry.Registry {
 	l := s.shared.Inherit()
 	s.findings.define(l, name)
-	s.log.define(l, name)
 	return l
 }
 

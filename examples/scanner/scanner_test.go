@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -97,13 +98,13 @@ func TestScanFindsWhatIsPlanted(t *testing.T) {
 	for name, bind := range bindings(t) {
 		t.Run(name, func(t *testing.T) {
 			hosttest.CheckGoroutines(t)
-			var log, stderr hosttest.SyncBuffer
+			var log hosttest.SyncBuffer
 			r, err := scan(context.Background(), config{
 				target: sample(), targetName: sampleName, pluginDir: dir, parallel: 2,
-				bind: []host.BindOption{bind}, log: &log, pluginStderr: &stderr,
+				bind: []host.BindOption{bind}, log: &log,
 			})
 			if err != nil {
-				t.Fatalf("scan: %v\nplugin stderr:\n%s", err, stderr.String())
+				t.Fatalf("scan: %v\nlog:\n%s", err, log.String())
 			}
 			if diff := cmp.Diff(wantFindings, summarize(r.findings)); diff != "" {
 				t.Errorf("findings (-want +got):\n%s", diff)
@@ -118,13 +119,14 @@ func TestScanFindsWhatIsPlanted(t *testing.T) {
 					}
 				}
 			}
-			for _, line := range []string{"secrets: scanned 9 files: 5 findings\n", "hygiene: scanned 9 files: 7 findings\n"} {
+			// The plugins' slog records, each line prefixed by its plugin.
+			for _, line := range []string{"secrets: scanned files=9 findings=5\n", "hygiene: scanned files=9 findings=7\n"} {
 				if !strings.Contains(log.String(), line) {
 					t.Errorf("the host's log lacks %q; it is:\n%s", line, log.String())
 				}
 			}
-			if stderr.String() != "" {
-				t.Errorf("the plugins wrote on stderr:\n%s", stderr.String())
+			if n := strings.Count(log.String(), "\n"); n != 2 || strings.Contains(log.String(), "source=stderr") {
+				t.Errorf("the log has %d lines, want the 2 records and nothing from stderr:\n%s", n, log.String())
 			}
 		})
 	}
@@ -150,13 +152,16 @@ esac
 	if err := os.WriteFile(filepath.Join(dir, "broken"), []byte(broken), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	var stderr hosttest.SyncBuffer
+	var log hosttest.SyncBuffer
 	r, err := scan(context.Background(), config{
 		target: sample(), targetName: sampleName, pluginDir: dir, parallel: 3,
-		log: &stderr, pluginStderr: &stderr,
+		log: &log,
 	})
 	if err == nil || !strings.Contains(err.Error(), "broken [scan]: exit status 3") || !strings.Contains(err.Error(), "broken: cannot scan") {
 		t.Errorf("scan returned %v; want the broken plugin's exit status and stderr", err)
+	}
+	if !strings.Contains(log.String(), "broken: broken: cannot scan source=stderr\n") {
+		t.Errorf("the broken plugin's stderr line is not in the log:\n%s", log.String())
 	}
 	if strings.Contains(fmt.Sprint(err), "secrets") || strings.Contains(fmt.Sprint(err), "hygiene") {
 		t.Errorf("the working plugins are reported as failed: %v", err)
@@ -313,22 +318,25 @@ func TestPluginCannotReportAsAnother(t *testing.T) {
 	}
 }
 
-func TestLogNamesThePlugin(t *testing.T) {
-	var log hosttest.SyncBuffer
-	_, c := pluginView(t, config{target: sample(), targetName: sampleName, log: &log}, "secrets")
-	var info, warn func(string) error
-	if err := errors.Join(
-		c.GetService(scanapi.LogNamespace, "info", &info),
-		c.GetService(scanapi.LogNamespace, "warn", &warn),
-	); err != nil {
-		t.Fatal(err)
-	}
-	if err := errors.Join(info("two\nlines\n"), warn("careful")); err != nil {
-		t.Fatal(err)
-	}
-	want := "secrets: two\nsecrets: lines\nsecrets: warning: careful\n"
-	if log.String() != want {
-		t.Errorf("logged %q, want %q", log.String(), want)
+// The log lines name the plugin, leave out the run's other attributes,
+// show groups as dotted keys and a crash's stack on lines of their own.
+func TestLogLines(t *testing.T) {
+	var out hosttest.SyncBuffer
+	l := slog.New(newLineHandler(&out, slog.LevelInfo))
+	l.Info("built", "took", 2*time.Second)
+	run := l.With("plugin", "secrets", "command", "scan", "pid", 42)
+	run.Debug("hidden")
+	run.Warn("skipping", "path", "a b.txt", "err", errors.New("too large"))
+	run.WithGroup("g").With("x", 1).Info("grouped", slog.Group("h", "y", ""))
+	run.Error("panic: boom", "source", "stderr", "stack", "goroutine 1 [running]:\nmain.main()")
+	want := "scanner: built took=2s\n" +
+		"secrets: warn: skipping path=\"a b.txt\" err=\"too large\"\n" +
+		"secrets: grouped g.x=1 g.h.y=\"\"\n" +
+		"secrets: error: panic: boom source=stderr\n" +
+		"    goroutine 1 [running]:\n" +
+		"    main.main()\n"
+	if out.String() != want {
+		t.Errorf("logged:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
 

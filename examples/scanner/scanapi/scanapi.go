@@ -3,7 +3,7 @@
 // It holds no code of either side, so a plugin links it without linking the
 // host.
 //
-// The host serves three namespaces to each plugin run:
+// The host serves two namespaces to each plugin run:
 //
 //	target (shared by every plugin; manifest TargetManifest)
 //	  list() ([]Entry, error)                          every regular file, sorted by path
@@ -12,9 +12,9 @@
 //	  readRange(path string, off, n int64) ([]byte, error)
 //	findings (one per plugin run)
 //	  report(f Finding) error                          the host stamps the plugin's name
-//	log (one per plugin run)
-//	  info(msg string)
-//	  warn(msg string)
+//
+// Plugins log with log/slog through service.LogHandler: the host's logger
+// gets their records with the plugin's name (host.WithLogger).
 //
 // Paths are slash-separated and relative to the target's root, as io/fs
 // names them: "config/settings.ini", never "/..." or "../...".
@@ -26,7 +26,6 @@ import "io/fs"
 const (
 	TargetNamespace   = "target"
 	FindingsNamespace = "findings"
-	LogNamespace      = "log"
 )
 
 // CommandType is the type of the manifest commands the host runs.

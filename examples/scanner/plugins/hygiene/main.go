@@ -3,8 +3,9 @@
 // shell scripts without a shebang line.
 //
 // It opens no file: it lists and reads the target through the host's target
-// namespace, reports to the host's findings namespace and logs through its
-// log namespace. Run it from the scanner host; `hygiene info` prints its
+// namespace and reports to the host's findings namespace. It logs with
+// log/slog, through service.LogHandler: its records reach the host's
+// logger. Run it from the scanner host; `hygiene info` prints its
 // manifest.
 package main
 
@@ -13,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path"
 	"regexp"
@@ -34,6 +36,8 @@ var manifest = pluginexec.Manifest{
 
 func main() {
 	pluginexec.ServeInfo(manifest) // answers `hygiene info`, or returns
+	// Records go to the host's logger, with this plugin's name.
+	slog.SetDefault(slog.New(service.LogHandler(nil)))
 	os.Exit(run(os.Args[1:]))
 }
 
@@ -43,8 +47,6 @@ type hostServices struct {
 	read      func(ctx context.Context, path string) ([]byte, error)
 	readRange func(ctx context.Context, path string, off, n int64) ([]byte, error)
 	report    func(context.Context, scanapi.Finding) error
-	info      func(msg string) error
-	warn      func(msg string) error
 }
 
 func connect() (*hostServices, error) {
@@ -54,8 +56,6 @@ func connect() (*hostServices, error) {
 		service.GetService(scanapi.TargetNamespace, "read", &h.read),
 		service.GetService(scanapi.TargetNamespace, "readRange", &h.readRange),
 		service.GetService(scanapi.FindingsNamespace, "report", &h.report),
-		service.GetService(scanapi.LogNamespace, "info", &h.info),
-		service.GetService(scanapi.LogNamespace, "warn", &h.warn),
 	)
 	return &h, err
 }
@@ -77,6 +77,7 @@ func run(args []string) int {
 		return 2
 	}
 	ctx := context.Background()
+	defer service.FlushLogs(ctx) // the records still queued, before os.Exit
 	h, err := connect()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hygiene:", err)
@@ -114,7 +115,8 @@ func (c *checker) scan(ctx context.Context) error {
 			return err
 		}
 	}
-	return c.h.info(fmt.Sprintf("scanned %s: %s", plural(len(files), "file"), plural(c.found, "finding")))
+	slog.Info("scanned", "files", len(files), "findings", c.found)
+	return nil
 }
 
 // report sends one finding: an error means the host refused it.
@@ -135,13 +137,16 @@ func (c *checker) file(ctx context.Context, f scanapi.Entry) error {
 		// Too large to read whole: its first bytes still tell a script.
 		head, err := c.h.readRange(ctx, f.Path, 0, 2)
 		if err != nil {
-			return c.h.warn(fmt.Sprintf("skipping %s: %v", f.Path, err))
+			slog.Warn("skipping", "path", f.Path, "err", err)
+			return nil
 		}
-		return errors.Join(c.shebang(ctx, f, head), c.h.warn(fmt.Sprintf("%s is too large to read: only its first line was checked", f.Path)))
+		slog.Warn("too large to read: only its first bytes were checked", "path", f.Path)
+		return c.shebang(ctx, f, head)
 	}
 	data, err := c.h.read(ctx, f.Path)
 	if err != nil {
-		return c.h.warn(fmt.Sprintf("skipping %s: %v", f.Path, err))
+		slog.Warn("skipping", "path", f.Path, "err", err)
+		return nil
 	}
 	if bytes.IndexByte(data, 0) >= 0 {
 		return nil // binary
@@ -213,12 +218,4 @@ func clip(s string, n int) string {
 		return string(r[:n-3]) + "..."
 	}
 	return s
-}
-
-// plural says "1 file" or "n files".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -3,8 +3,9 @@
 // high-entropy tokens.
 //
 // It opens no file: it lists and reads the target through the host's target
-// namespace, reports to the host's findings namespace and logs through its
-// log namespace. Run it from the scanner host; `secrets info` prints its
+// namespace and reports to the host's findings namespace. It logs with
+// log/slog, through service.LogHandler: its records reach the host's
+// logger. Run it from the scanner host; `secrets info` prints its
 // manifest.
 package main
 
@@ -13,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"path"
@@ -37,6 +39,8 @@ var manifest = pluginexec.Manifest{
 
 func main() {
 	pluginexec.ServeInfo(manifest) // answers `secrets info`, or returns
+	// Records go to the host's logger, with this plugin's name.
+	slog.SetDefault(slog.New(service.LogHandler(nil)))
 	os.Exit(run(os.Args[1:]))
 }
 
@@ -45,8 +49,6 @@ type hostServices struct {
 	list   func(context.Context) ([]scanapi.Entry, error)
 	read   func(ctx context.Context, path string) ([]byte, error)
 	report func(context.Context, scanapi.Finding) error
-	info   func(msg string) error
-	warn   func(msg string) error
 }
 
 // connect fills in the host's services. Nothing is sent yet: an unknown
@@ -57,8 +59,6 @@ func connect() (*hostServices, error) {
 		service.GetService(scanapi.TargetNamespace, "list", &h.list),
 		service.GetService(scanapi.TargetNamespace, "read", &h.read),
 		service.GetService(scanapi.FindingsNamespace, "report", &h.report),
-		service.GetService(scanapi.LogNamespace, "info", &h.info),
-		service.GetService(scanapi.LogNamespace, "warn", &h.warn),
 	)
 	return &h, err
 }
@@ -80,6 +80,7 @@ func run(args []string) int {
 		return 2
 	}
 	ctx := context.Background()
+	defer service.FlushLogs(ctx) // the records still queued, before os.Exit
 	if err := service.InitServiceClient(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "secrets:", err)
 		return 1
@@ -133,7 +134,8 @@ func scan(ctx context.Context, h *hostServices, workers int) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	return h.info(fmt.Sprintf("scanned %s: %s", plural(len(files), "file"), plural(int(found.Load()), "finding")))
+	slog.Info("scanned", "files", len(files), "findings", found.Load())
+	return nil
 }
 
 // scanFile reports what it finds in one file. A file it cannot read is
@@ -141,7 +143,8 @@ func scan(ctx context.Context, h *hostServices, workers int) error {
 func scanFile(ctx context.Context, h *hostServices, file string) (int, error) {
 	data, err := h.read(ctx, file)
 	if err != nil {
-		return 0, h.warn(fmt.Sprintf("skipping %s: %v", file, err))
+		slog.Warn("skipping", "path", file, "err", err)
+		return 0, nil
 	}
 	if bytes.IndexByte(data, 0) >= 0 {
 		return 0, nil // binary
@@ -237,12 +240,4 @@ func classes(s string) int {
 		}
 	}
 	return lower + upper + digit
-}
-
-// plural says "1 file" or "n files".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
