@@ -17,8 +17,8 @@ import (
 // A plugin's code calls the host's services through a client: test it
 // against a registry served in the test's process.
 func ExampleNewClient() {
-	t := &stubT{print: true}
-	defer t.end()
+	t := &stubT{print: true} // in a test, the test's t
+	defer t.end()            // in a test, its end runs the cleanups
 
 	reg := registry.New()
 	reg.AddService("calc", "add", func(a, b int) int { return a + b })
@@ -42,8 +42,8 @@ func ExampleNewClient() {
 // host back (kv.put logs each key with the host's audit.log) while the
 // host calls them.
 func ExampleStartFunc() {
-	t := &stubT{print: true}
-	defer t.end()
+	t := &stubT{print: true} // in a test, the test's t
+	defer t.end()            // in a test, its end runs the cleanups
 
 	hostReg := registry.New()
 	hostReg.AddService("audit", "log", func(key string) { fmt.Println("audit:", key) })
@@ -71,8 +71,8 @@ func ExampleStartFunc() {
 
 // The same plugin as a binary (testdata/kvplugin), run as a host runs it.
 func ExampleStartPlugin() {
-	t := &stubT{print: true}
-	defer t.end()
+	t := &stubT{print: true} // in a test, the test's t
+	defer t.end()            // in a test, its end runs the cleanups
 
 	hostReg := registry.New()
 	hostReg.AddService("audit", "log", func(key string) { fmt.Println("audit:", key) })
@@ -94,8 +94,8 @@ func ExampleStartPlugin() {
 
 // A plugin command that runs to completion: its output and how it ended.
 func ExampleRunPlugin() {
-	t := &stubT{print: true}
-	defer t.end()
+	t := &stubT{print: true} // in a test, the test's t
+	defer t.end()            // in a test, its end runs the cleanups
 
 	reg := registry.New()
 	reg.AddService("calc", "add", func(a, b int) int { return a + b })
@@ -108,7 +108,7 @@ func ExampleRunPlugin() {
 // CheckLeaks goes first in a test: it checks, at the test's end, after the
 // cleanups registered after it have ended what they started.
 func ExampleCheckLeaks() {
-	t := &stubT{print: true}
+	t := &stubT{print: true} // in a test, the test's t
 	hostcalltest.CheckLeaks(t)
 
 	reg := registry.New()
