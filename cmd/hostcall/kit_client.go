@@ -107,7 +107,7 @@ func (r *kitRun) clientDirective(st kitStep, rest []kitStep, instr io.Writer) (i
 		if _, err := decodeJSON([]byte(arg)); err != nil {
 			return 0, failf(st, "! do: the instruction is not JSON: %v", err)
 		}
-		if _, err := io.WriteString(instr, arg+"\n"); err != nil {
+		if err := writeWithin(instr, arg+"\n", r.cfg.timeout); err != nil {
 			return 0, failf(st, "writing the instruction to the driver: %v", err)
 		}
 	case "expect":

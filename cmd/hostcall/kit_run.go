@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -31,7 +32,7 @@ type kitRun struct {
 	peer string // "host" or "client": what is under test
 	cmd  *exec.Cmd
 
-	in      io.WriteCloser // the stream the implementation reads frames from
+	in      *os.File // the stream the implementation reads frames from
 	inOpen  bool
 	frames  chan kitFrame // the frames it writes
 	done    chan struct{} // closed when the run is over: the readers stop
@@ -61,10 +62,21 @@ func (r *kitRun) write(st kitStep, newline bool) error {
 	if !r.inOpen {
 		return failf(st, "the stream to the %s is closed already", r.peer)
 	}
-	if _, err := io.WriteString(r.in, text); err != nil {
+	if err := writeWithin(r.in, text, r.cfg.timeout); err != nil {
 		return failf(st, "writing to the %s: %v", r.peer, err)
 	}
 	return nil
+}
+
+// writeWithin writes text to w, giving up after timeout when w is a file
+// with write deadlines (a pipe): a peer that stops reading fails the case
+// rather than hang it.
+func writeWithin(w io.Writer, text string, timeout time.Duration) error {
+	if f, ok := w.(*os.File); ok {
+		f.SetWriteDeadline(time.Now().Add(timeout))
+	}
+	_, err := io.WriteString(w, text)
+	return err
 }
 
 // noteHello records the sequence of a hello the runner sends.
