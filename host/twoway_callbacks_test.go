@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/hostcall/hostcall/host"
-	"github.com/hostcall/hostcall/internal/hosttest"
+	"github.com/hostcall/hostcall/hostcalltest"
 	"github.com/hostcall/hostcall/registry"
 	"github.com/hostcall/hostcall/service"
 )
@@ -196,13 +196,11 @@ func TestCallbackCanceledWithItsCall(t *testing.T) {
 // client that said no hello) is never sent one: the call fails before it
 // is sent, saying why.
 func TestCallbackToAPeerWithoutThem(t *testing.T) {
-	pipes := hosttest.NewPipes(t)
+	hostcalltest.CheckLeaks(t)
 	reg := registry.New()
 	reg.AddService("host", "index", hostIndex)
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- host.Serve(ctx, reg, pipes.HostR, pipes.HostW) }()
-	c := service.NewClient(pipes.PluginR, pipes.PluginW, service.WithProtocol1())
+	c := hostcalltest.NewClient(t, reg, hostcalltest.WithClientOptions(service.WithProtocol1()))
+	ctx := context.Background()
 	var index func(ctx context.Context, paths []string, progress func(int) error) error
 	if err := c.GetService("host", "index", &index); err != nil {
 		t.Fatal(err)
@@ -215,9 +213,6 @@ func TestCallbackToAPeerWithoutThem(t *testing.T) {
 	if err := index(ctx, nil, nil); err != nil {
 		t.Errorf("index with a nil func: %v", err)
 	}
-	c.Close()
-	cancel()
-	<-served
 }
 
 func TestCallbackSignatures(t *testing.T) {

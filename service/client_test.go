@@ -11,40 +11,30 @@ import (
 	"time"
 
 	"github.com/hostcall/hostcall/host"
+	"github.com/hostcall/hostcall/hostcalltest"
 	"github.com/hostcall/hostcall/internal/hosttest"
 	"github.com/hostcall/hostcall/registry"
 	"github.com/hostcall/hostcall/service"
 )
 
-// connect serves reg on fresh OS pipes and returns a client on them. At
-// cleanup the client is closed and Serve must return.
-func connect(t *testing.T, reg *registry.Registry, opts ...service.ClientOption) (*service.Client, *hosttest.Pipes) {
+// connect serves reg in-process on fresh OS pipes and returns a client on
+// them, checking for leaks. At cleanup the client is closed and Serve must
+// return, without an error.
+func connect(t *testing.T, reg *registry.Registry, opts ...service.ClientOption) *service.Client {
 	return connectServe(t, reg, nil, opts...)
 }
 
 // connectServe is connect with options for the host's Serve.
-func connectServe(t *testing.T, reg *registry.Registry, serve []host.ServeOption, opts ...service.ClientOption) (*service.Client, *hosttest.Pipes) {
+func connectServe(t *testing.T, reg *registry.Registry, serve []host.ServeOption, opts ...service.ClientOption) *service.Client {
 	t.Helper()
-	hosttest.CheckGoroutines(t)
-	p := hosttest.NewPipes(t)
-	served := make(chan error, 1)
-	go func() { served <- host.Serve(context.Background(), reg, p.HostR, p.HostW, serve...) }()
-	c := service.NewClient(p.PluginR, p.PluginW, opts...)
-	t.Cleanup(func() {
-		c.Close()
-		select {
-		case <-served:
-		case <-time.After(10 * time.Second):
-			t.Error("Serve did not return 10s after the client closed")
-		}
-	})
-	return c, p
+	hostcalltest.CheckLeaks(t)
+	return hostcalltest.NewClient(t, reg, hostcalltest.WithServeOptions(serve...), hostcalltest.WithClientOptions(opts...))
 }
 
 func TestConcurrentCallsMatchTheirCallers(t *testing.T) {
 	reg := registry.New()
 	reg.AddService("t", "echo", func(s string, n int) (string, int) { return strings.ToUpper(s), n * 2 })
-	c, _ := connect(t, reg)
+	c := connect(t, reg)
 	var echo func(string, int) (string, int, error)
 	if err := c.GetService("t", "echo", &echo); err != nil {
 		t.Fatal(err)
@@ -83,7 +73,7 @@ func TestCancelReachesTheService(t *testing.T) {
 		seen <- ctx.Err()
 		return ctx.Err()
 	})
-	c, _ := connect(t, reg)
+	c := connect(t, reg)
 	<-service.HelloAnswered(c)
 	var block func(context.Context) error
 	c.GetService("t", "block", &block)
@@ -123,7 +113,7 @@ func TestDeadlineReachesTheService(t *testing.T) {
 		seen <- seenCtx{ok, ctx.Err()}
 		return ctx.Err()
 	})
-	c, _ := connect(t, reg)
+	c := connect(t, reg)
 	<-service.HelloAnswered(c)
 	var block func(context.Context) error
 	c.GetService("t", "block", &block)
@@ -193,7 +183,7 @@ func TestCloseFailsPendingAndLaterCalls(t *testing.T) {
 	reg := registry.New()
 	started := make(chan struct{})
 	reg.AddService("t", "block", func() { close(started); <-release })
-	c, _ := connect(t, reg)
+	c := connect(t, reg)
 	var block func() error
 	c.GetService("t", "block", &block)
 	res := make(chan error, 1)
@@ -219,7 +209,7 @@ func TestCloseFailsPendingAndLaterCalls(t *testing.T) {
 }
 
 func TestProtocol1ClientAgainstOurHost(t *testing.T) {
-	c, _ := connect(t, hosttest.Registry(), service.WithProtocol1())
+	c := connect(t, hosttest.Registry(), service.WithProtocol1())
 	var add func(context.Context, int, int) (int, error)
 	c.GetService("calc", "add", &add)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -233,7 +223,7 @@ func TestProtocol1ClientAgainstOurHost(t *testing.T) {
 }
 
 func TestErrorsAcrossTheBoundary(t *testing.T) {
-	c, _ := connect(t, hosttest.Registry())
+	c := connect(t, hosttest.Registry())
 	var div func(float64, float64) (float64, error)
 	c.GetService("calc", "div", &div)
 	_, err := div(1, 0)
@@ -271,7 +261,7 @@ func TestErrorsAcrossTheBoundary(t *testing.T) {
 }
 
 func TestGetServiceMisuse(t *testing.T) {
-	c, _ := connect(t, hosttest.Registry())
+	c := connect(t, hosttest.Registry())
 	for _, tt := range []struct {
 		name string
 		arg  any
@@ -328,7 +318,7 @@ func waitFor(t *testing.T, ch <-chan struct{}, what string) {
 func TestLargeConcurrentCallsDoNotDeadlock(t *testing.T) {
 	reg := registry.New()
 	reg.AddService("t", "echo", func(b []byte) []byte { return b })
-	c, _ := connectServe(t, reg, []host.ServeOption{host.WithMaxInFlight(2)})
+	c := connectServe(t, reg, []host.ServeOption{host.WithMaxInFlight(2)})
 	var echo func([]byte) ([]byte, error)
 	c.GetService("t", "echo", &echo)
 	const callers, calls, size = 32, 8, 256 << 10

@@ -7,6 +7,8 @@
 //	hostcall call [--host-file URL]... [--timeout D] NS NAME [ARGS...]
 //	                                          call a host service from a plugin (a shell script)
 //	hostcall env [PLUGIN-ARGS...]             print the shell line that exports HOSTCALL_HOST_FILES
+//	hostcall conformance host|client [--kit DIR] -- COMMAND [ARGS...]
+//	                                          run the conformance kit against a host or a client
 //	hostcall --version
 //
 // Install it with go install github.com/hostcall/hostcall/cmd/hostcall@latest.
@@ -14,8 +16,19 @@
 // # Exit status
 //
 // 0 on success; for run, the plugin's own status. 1 when the host answered
-// a call with an error (call) or a plugin or registry failed (info, run);
-// 2 for a usage error or when the host cannot be reached (call).
+// a call with an error (call), a plugin or registry failed (info, run) or
+// a conformance case failed; 2 for a usage error or when the host cannot be
+// reached (call).
+//
+// # Conformance
+//
+// hostcall conformance runs the conformance kit (testdata/conformance in a
+// clone of hostcall: its README says how to write a host or a client
+// driver for it) against any implementation of the protocol, one process
+// per case:
+//
+//	hostcall conformance host -- ./my-host --serve-kit
+//	hostcall conformance client -- python3 my_driver.py
 //
 // # Calling the host from a shell plugin
 //
@@ -67,6 +80,7 @@ const usage = `usage:
   hostcall run [--registry FILE] [--transport inherited|procfs|named] PLUGIN [CMD...]
   hostcall call [--host-file URL]... [--timeout DURATION] NAMESPACE NAME [ARGS...]
   hostcall env [PLUGIN-ARGS...]
+  hostcall conformance host|client [--kit DIR] [--run REGEXP] -- COMMAND [ARGS...]
   hostcall --version
 `
 
@@ -95,6 +109,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return callCmd(args[1:], stdout, stderr)
 	case "env":
 		return envCmd(args[1:], stdout)
+	case "conformance":
+		return conformanceCmd(args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "hostcall: unknown command %q\n%s", args[0], usage)
 	return exitUsage

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/hostcall/hostcall/examples/kv/kvapi"
-	"github.com/hostcall/hostcall/host"
+	"github.com/hostcall/hostcall/hostcalltest"
 	"github.com/hostcall/hostcall/internal/hosttest"
 	"github.com/hostcall/hostcall/pluginexec"
 	"github.com/hostcall/hostcall/registry"
@@ -125,18 +125,14 @@ func runHost(t *testing.T, hostBin string, env []string, args ...string) (stdout
 	return out.String(), errOut.String(), err
 }
 
-// TestTheTestIsTheHost starts the plugin with host.Start, with the test as
+// TestTheTestIsTheHost starts the plugin as host.Start does, with the test as
 // the host: concurrent puts, each of which calls the test's sum, and the
 // missing key's error.
 func TestTheTestIsTheHost(t *testing.T) {
 	_, pluginBin := binaries(t)
-	hosttest.CheckGoroutines(t)
+	hostcalltest.CheckLeaks(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a watchdog
 	defer cancel()
-	plug, err := pluginexec.NewPlugin(ctx, pluginBin)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var sums atomic.Int64
 	reg := registry.New()
 	reg.AddService(kvapi.HelperNamespace, "sum", func(a, b int64) int64 {
@@ -144,11 +140,8 @@ func TestTheTestIsTheHost(t *testing.T) {
 		return a + b
 	})
 	var stderr hosttest.SyncBuffer
-	p, err := host.Start(ctx, plug, reg, host.WithCommand("serve"),
-		host.WithExecOptions(pluginexec.WithEnv("KV_DIR="+t.TempDir()), pluginexec.WithStderr(&stderr)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := hostcalltest.StartPlugin(t, pluginBin, reg, hostcalltest.WithCommand("serve"),
+		hostcalltest.WithExecOptions(pluginexec.WithEnv("KV_DIR="+t.TempDir()), pluginexec.WithStderr(&stderr)))
 	var put kvapi.Put
 	var get kvapi.Get
 	if err := errors.Join(p.GetService(kvapi.Namespace, "put", &put), p.GetService(kvapi.Namespace, "get", &get)); err != nil {
@@ -174,13 +167,13 @@ func TestTheTestIsTheHost(t *testing.T) {
 		t.Errorf("the plugin called the host's sum %d times, want %d (once per put)", got, n)
 	}
 
-	_, err = get(ctx, "nope")
+	_, err := get(ctx, "nope")
 	// Registered in kvapi: the plugin's error keeps its identity.
 	if !errors.Is(err, kvapi.ErrNotFound) || !strings.Contains(err.Error(), kvapi.ErrNotFound.Error()) || !errors.Is(err, service.ErrServiceError) {
 		t.Errorf("get nope: %v; want a service error matching kvapi.ErrNotFound", err)
 	}
 
-	if err := p.Stop(ctx); err != nil {
+	if err := p.Stop(); err != nil {
 		t.Errorf("Stop: %v, want nil: the plugin returns from Serve and exits 0", err)
 	}
 	if s := stderr.String(); s != "" {

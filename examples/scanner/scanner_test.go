@@ -19,6 +19,7 @@ import (
 
 	"github.com/hostcall/hostcall/examples/scanner/scanapi"
 	"github.com/hostcall/hostcall/host"
+	"github.com/hostcall/hostcall/hostcalltest"
 	"github.com/hostcall/hostcall/internal/hosttest"
 	"github.com/hostcall/hostcall/registry"
 	"github.com/hostcall/hostcall/service"
@@ -251,20 +252,8 @@ func TestCLIErrors(t *testing.T) {
 // bound to reg would have.
 func connect(t *testing.T, reg *registry.Registry) *service.Client {
 	t.Helper()
-	hosttest.CheckGoroutines(t)
-	p := hosttest.NewPipes(t)
-	served := make(chan error, 1)
-	go func() { served <- host.Serve(context.Background(), reg, p.HostR, p.HostW) }()
-	c := service.NewClient(p.PluginR, p.PluginW)
-	t.Cleanup(func() {
-		c.Close()
-		select {
-		case <-served:
-		case <-time.After(10 * time.Second):
-			t.Error("Serve did not return 10s after the client closed")
-		}
-	})
-	return c
+	hostcalltest.CheckLeaks(t)
+	return hostcalltest.NewClient(t, reg)
 }
 
 // pluginView is what the plugin called name sees of a session on fsys.

@@ -1,0 +1,3 @@
+package hostcalltest_test
+
+func runtimeHasProc() bool { return true }

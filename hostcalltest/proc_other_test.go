@@ -1,0 +1,5 @@
+//go:build !linux
+
+package hostcalltest_test
+
+func runtimeHasProc() bool { return false }
