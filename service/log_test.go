@@ -90,7 +90,7 @@ func TestLogHandlerSlogtest(t *testing.T) {
 	)
 	slogtest.Run(t, func(t *testing.T) slog.Handler {
 		h = &logHost{}
-		c, _ = connect(t, h.registry())
+		c = connect(t, h.registry())
 		return c.LogHandler(nil)
 	}, func(t *testing.T) map[string]any {
 		if err := c.FlushLogs(context.Background()); err != nil {
@@ -106,7 +106,7 @@ func TestLogHandlerSlogtest(t *testing.T) {
 
 func TestLogHandlerOptions(t *testing.T) {
 	h := &logHost{}
-	c, _ := connect(t, h.registry())
+	c := connect(t, h.registry())
 	l := slog.New(c.LogHandler(&slog.HandlerOptions{
 		Level:     slog.LevelWarn,
 		AddSource: true,
@@ -147,7 +147,7 @@ func TestLogHandlerOptions(t *testing.T) {
 // records again.
 func TestLogHandlerCountsWhatItDrops(t *testing.T) {
 	h := &logHost{hold: make(chan struct{})}
-	c, _ := connect(t, h.registry())
+	c := connect(t, h.registry())
 	l := slog.New(c.LogHandler(nil))
 	const n = 20000
 	start := time.Now()
@@ -189,7 +189,7 @@ func TestLogHandlerCountsWhatItDrops(t *testing.T) {
 // lines; so does a plugin whose connection is closed.
 func TestLogHandlerFallsBackToStderr(t *testing.T) {
 	for _, closed := range []bool{false, true} {
-		c, _ := connect(t, registry.New())
+		c := connect(t, registry.New())
 		var stderr hosttest.SyncBuffer
 		service.SetLogStderr(c, &stderr)
 		if closed {
@@ -223,7 +223,7 @@ func TestLogHandlerFallsBackToStderr(t *testing.T) {
 // second at most, and writes the rest on stderr: nothing is lost.
 func TestLogHandlerCloseFlushes(t *testing.T) {
 	h := &logHost{}
-	c, _ := connect(t, h.registry())
+	c := connect(t, h.registry())
 	var stderr hosttest.SyncBuffer
 	service.SetLogStderr(c, &stderr)
 	l := slog.New(c.LogHandler(nil))

@@ -104,7 +104,7 @@ func TestConformance(t *testing.T) {
 		{name: "go client", peer: "client", command: []string{goDriver(t, "go-client")}, env: []string{raceEnv}},
 		// The Python package does not serve functions yet.
 		{name: "python client", peer: "client", command: []string{py, "../../testdata/conformance/drivers/python/driver.py"},
-			env: []string{"PYTHONPATH=../../python", "PYTHONDONTWRITEBYTECODE=1"}, skips: []string{"client/serve.txt"}},
+			env: []string{"PYTHONPATH=../../python", "PYTHONDONTWRITEBYTECODE=1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.command[0] == "" {
@@ -160,7 +160,7 @@ func TestConformanceHostFailures(t *testing.T) {
 		"missing.txt":    hello + add + "! eof\n! end\n",
 		"extra.txt":      hello + add + "< {\"sequence\":2,\"reply\":[3],\"code\":\"*\"}\n",
 		"status.txt":     hello + "! eof\n! end error\n",
-		"streams.txt":    hello + "! requires cancel streams\n" + add,
+		"streams.txt":    hello + "! requires cancel telepathy\n" + add,
 		"nonsense.txt":   "! frobnicate\n",
 		"unbound.txt":    "> {\"sequence\":\"$x\",\"type\":\"hasNamespace\",\"namespace\":\"calc\"}\n",
 		"badpattern.txt": hello + add + "< {\"sequence\":2,\"reply\":[3]\n",
@@ -177,7 +177,7 @@ func TestConformanceHostFailures(t *testing.T) {
 		"FAIL  host/missing.txt: line 5: an unexpected frame: {\"sequence\":2,\"reply\":[3]}",
 		"FAIL  host/extra.txt: line 4: frame: no member \"code\"",
 		"FAIL  host/status.txt: line 4: the host exited with status 0, want a failure",
-		"skip  host/streams.txt: the host's hello does not list streams",
+		"skip  host/streams.txt: the host's hello does not list telepathy",
 		"FAIL  host/nonsense.txt: line 1: unknown directive",
 		"FAIL  host/unbound.txt: line 1: $x is not bound",
 		"FAIL  host/badpattern.txt: line 4: the case's line is not JSON",
@@ -230,7 +230,7 @@ func TestConformanceClientFailures(t *testing.T) {
 		"frame.txt":       hello + "! do {\"id\":2,\"op\":\"call\",\"namespace\":\"calc\",\"name\":\"add\",\"args\":[5]}\n> {\"sequence\":\"$add2\",\"type\":\"call\",\"namespace\":\"calc\",\"name\":\"add\",\"args\":[6]}\n",
 		"rebound.txt":     hello + "! do {\"id\":2,\"op\":\"call\",\"namespace\":\"calc\",\"name\":\"add\",\"args\":[1,2]}\n> {\"sequence\":\"$add\",\"type\":\"call\",\"namespace\":\"calc\",\"name\":\"add\",\"args\":[1,2]}\n",
 		"unsupported.txt": hello + "! do {\"id\":2,\"op\":\"frobnicate\"}\n! expect {\"id\":2,\"result\":null}\n",
-		"blobs.txt":       hello + "! requires blobs streams\n",
+		"blobs.txt":       hello + "! requires blobs telepathy\n",
 	}
 	r, out, _ := runKit(t, "client", cases, goDriver(t, "go-client"))
 	if !slices.Equal(r["ok"], []string{"client/ok.txt"}) || !slices.Equal(r["skip"], []string{"client/blobs.txt", "client/unsupported.txt"}) {
@@ -242,7 +242,7 @@ func TestConformanceClientFailures(t *testing.T) {
 		"FAIL  client/frame.txt: line 6: args[0]: got 5, want 6",
 		"FAIL  client/rebound.txt: line 6: sequence: got 3, want 2 ($add)",
 		"skip  client/unsupported.txt: the client driver does not support an operation: unsupported: op frobnicate",
-		"skip  client/blobs.txt: the client's hello does not list streams",
+		"skip  client/blobs.txt: the client's hello does not list telepathy",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the runner's report lacks %q:\n%s", want, out)

@@ -6,8 +6,8 @@ object per line (testdata/conformance/README.md):
 
     PYTHONPATH=python hostcall conformance client -- python3 testdata/conformance/drivers/python/driver.py
 
-The package does not serve functions yet: op serve is answered
-"unsupported", and the runner skips the cases that need it.
+op serve serves the registry the kit's README specifies (plug.add,
+plug.fail, plug.wait) until the host's stream ends.
 """
 
 import base64
@@ -62,7 +62,34 @@ def run(client, ins, cancel):
         return client.get_manifest(ins["namespace"], timeout=timeout)
     if op == "listServices":
         return client.list_services(ins["namespace"], timeout=timeout)
+    if op == "serve":
+        return client.serve(plugin_registry())
     raise NotImplementedError("op %s" % op)
+
+
+class PluginSaysNo(Exception):
+    pass
+
+
+def plugin_registry():
+    """What the driver serves on op serve, as the kit's README says."""
+    reg = hostcall.Registry()
+    reg.define("plug", {"description": "the plugin's own"})
+
+    def add(a, b):
+        return a + b
+
+    def fail():
+        raise PluginSaysNo("plugin says no")
+
+    def wait(ctx):
+        ctx.wait()
+        ctx.check()
+
+    reg.add("plug", "add", add)
+    reg.add("plug", "fail", fail)
+    reg.add("plug", "wait", wait)
+    return reg
 
 
 def start(client, ins, cancels, threads):
