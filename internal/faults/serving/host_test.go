@@ -160,10 +160,11 @@ func mustPipe(t *testing.T) (*os.File, *os.File) {
 	return r, w
 }
 
-// cleanup ends a run that finish did not: it closes the host's ends and
-// waits for the plugin (killed at runTimeout at worst).
+// cleanup ends a run that finish did not (the test failed): it closes the
+// host's ends, ends the plugin (SIGTERM, then SIGKILL) and waits for it.
 func (h *hostile) cleanup() {
 	if !h.finished {
+		h.cancel()
 		h.w.Close()
 		h.r.Close()
 		h.ctl.Close()

@@ -146,3 +146,42 @@ func TestHostClosesMidFrame(t *testing.T) {
 		})
 	}
 }
+
+// TestHostClosesWhileAnInlineCall: a call the plugin reads with nothing
+// after it (here a frame without its newline, as protocol 1 peers write)
+// runs on the goroutine that reads; when the host closes its stream while
+// that call waits (for its context, or for the host's answer to a call of
+// its own), the plugin's Serve must still end the connection: the call is
+// canceled and answered, Serve returns, the plugin exits. It hung before:
+// another goroutine read the end of the stream and reported it to Serve's
+// goroutine, the one running the call, which waited for the call's end,
+// which waited for the connection's.
+func TestHostClosesWhileAnInlineCall(t *testing.T) {
+	cases := []struct {
+		name, service, answer, end string
+	}{
+		{"sleeps", "sleep", "context canceled", "connection ended"},
+		{"calls the host", "callback", "service h.add: connection to the host closed (EOF)", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := startPlugin(t, runOptions{}, true)
+			h.valid("the start")
+			seq := h.nextSeq()
+			args := "[]"
+			if tc.service == "callback" {
+				args = "[1,0]"
+			}
+			h.send(strings.TrimSuffix(call(seq, tc.service, args), "\n"))
+			if tc.service == "callback" {
+				h.expectRequest("the plugin's call to the host", `{"sequence":3,"type":"call","namespace":"h","name":"add","args":[1,1]}`)
+			}
+			h.w.Close()
+			h.expect("the call running when the host closed", refusal(seq, "canceled", tc.answer))
+			rep := h.finish(ending{keepWriting: true})
+			if tc.end != "" && !slices.Equal(rep.Ends, []string{tc.end}) {
+				t.Errorf("p.%s ended %q, want once, by the end of the connection", tc.service, rep.Ends)
+			}
+		})
+	}
+}
