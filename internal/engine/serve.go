@@ -168,6 +168,14 @@ func (c *Conn) dispatch(req *wire.Request, blobs [][]byte) {
 			Error: fmt.Sprintf("this plugin serves no requests (got %q)", req.Type)}))
 		return
 	}
+	if req.Type == "" && c.PeerHas(wire.FeatureServe) {
+		// A response matching no call of ours: a late answer to a call we
+		// gave up (canceled, past its deadline). Dropped, never answered:
+		// an answer would be a frame without a type too, which the peer,
+		// serving, would answer in turn, forever; and it would fail a call
+		// of the peer's that has the same sequence in its own numbering.
+		return
+	}
 	if req.Type != wire.TypeCall && req.Type != wire.TypeCancel && c.serving(req.Sequence) {
 		c.replyError(req.Sequence, wire.CodeBadRequest,
 			fmt.Sprintf("sequence %d is already in flight: sequences must not be reused", req.Sequence))

@@ -35,7 +35,7 @@ func (h *hostile) expectTimedCall(what string, seq uint64, args string, max time
 // the sequence of the plugin's pending call is the host's request, and a
 // response goes to the plugin's call it names. The plugin's calls end with
 // the host's call that made them: canceled, or at its deadline, whatever
-// the host does; their late answers are dropped.
+// the host does; their late answers are dropped, never answered.
 func TestCallbacksWhileServing(t *testing.T) {
 	h := startPlugin(t, runOptions{}, true)
 	h.valid("the start")
@@ -67,6 +67,11 @@ func TestCallbacksWhileServing(t *testing.T) {
 	h.send(fmt.Sprintf(`{"sequence":%d,"type":"cancel"}`+"\n", cb))
 	h.expectRequest("the plugin's cancel of its call, when the host's call that made it is canceled", `{"sequence":5,"type":"cancel"}`)
 	h.expect("the host's canceled call", refusal(cb, "canceled", "service h.add: call 5 abandoned: context canceled (call canceled)"))
+	// The answer an honest host sends to the canceled call: dropped. Were it
+	// answered bad_request, the host, which serves too, would answer that
+	// frame without a type in turn, and so on forever.
+	h.send(`{"sequence":5,"error":"context canceled","code":"canceled"}` + "\n")
+	h.valid("the host's answer to the plugin's canceled call")
 
 	cb = h.nextSeq()
 	h.send(call(cb, "callback", "[1,200]"))
@@ -75,13 +80,16 @@ func TestCallbacksWhileServing(t *testing.T) {
 	// (wire.CodeOf), though the host's call had no deadline.
 	h.expect("the host's call, its callback past its deadline (no cancel: the timeout travelled)",
 		refusal(cb, "deadline_exceeded", "service h.add: call 6 abandoned: context deadline exceeded (call deadline exceeded)"))
+	h.send(`{"sequence":6,"reply":[2]}` + "\n")
+	h.valid("the host's late answer to the plugin's call past its deadline")
 
 	cb = h.nextSeq()
 	h.send(fmt.Sprintf(`{"sequence":%d,"type":"call","namespace":"p","name":"callback","args":[1,0],"timeout":200000000}`+"\n", cb))
 	h.expectTimedCall("the plugin's call under the host's call's timeout", 7, "[1,1]", 200*time.Millisecond)
 	h.expect("the host's call past its timeout",
 		refusal(cb, "deadline_exceeded", "service h.add: call 7 abandoned: context deadline exceeded (call deadline exceeded)"))
-	h.valid("the callbacks")
+	h.send(`{"sequence":7,"error":"context deadline exceeded","code":"deadline_exceeded"}` + "\n")
+	h.valid("the callbacks and the host's late answers")
 
 	rep := h.finish(ending{})
 	want := []string{"ok 6", "service h.add: no",

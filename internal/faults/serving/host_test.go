@@ -75,6 +75,9 @@ type runOptions struct {
 	// hostMaxFrame is the limit the host's hello answer announces
 	// (default 64 MiB).
 	hostMaxFrame int
+	// hostServesNot: the host's hello answer does not list "serve" (no
+	// honest host says that: every host serves).
+	hostServesNot bool
 }
 
 // frame is one frame the plugin wrote, with its blobs.
@@ -392,10 +395,14 @@ func pluginHello(seq uint64, serving bool, maxFrame int) string {
 }
 
 // hostHello is the hostile host's answer to a hello: a protocol 2 host
-// that serves, as every host does.
+// that serves, as every host does (unless hostServesNot).
 func (h *hostile) hostHello(seq uint64) string {
-	return fmt.Sprintf(`{"sequence":%d,"reply":{"protocol":2,"features":["cancel","timeout","codes","blobs","serve"],"maxFrame":%d}}`+"\n",
-		seq, h.opts.hostMaxFrame)
+	features := `["cancel","timeout","codes","blobs","serve"]`
+	if h.opts.hostServesNot {
+		features = `["cancel","timeout","codes","blobs"]`
+	}
+	return fmt.Sprintf(`{"sequence":%d,"reply":{"protocol":2,"features":%s,"maxFrame":%d}}`+"\n",
+		seq, features, h.opts.hostMaxFrame)
 }
 
 // pluginMaxFrame is the limit the plugin announces.

@@ -38,9 +38,10 @@ func (h *hostile) runSteps(steps []step) {
 func TestRequestsTheServingPluginRefuses(t *testing.T) {
 	tables := []struct {
 		name  string
+		opts  runOptions
 		steps []step
 	}{
-		{"unknown namespace and service", []step{
+		{"unknown namespace and service", runOptions{}, []step{
 			{"a call to an unknown service", call0("nope", "[]"),
 				`{"sequence":%d,"error":"p.nope: unknown service","code":"unknown_service"}`},
 			{"a call to an unknown namespace", `{"sequence":%d,"type":"call","namespace":"nope","name":"add","args":[1,2]}` + "\n",
@@ -64,13 +65,11 @@ func TestRequestsTheServingPluginRefuses(t *testing.T) {
 			{"a host's namespace, which the plugin does not serve", `{"sequence":%d,"type":"call","namespace":"h","name":"add","args":[1,2]}` + "\n",
 				`{"sequence":%d,"error":"h.add: unknown namespace \"h\"","code":"unknown_namespace"}`},
 		}},
-		{"bad requests", []step{
+		{"bad requests", runOptions{}, []step{
 			{"an unknown type", `{"sequence":%d,"type":"launch","namespace":"p"}` + "\n",
 				`{"sequence":%d,"error":"unknown request type \"launch\"","code":"bad_request"}`},
 			{"a type in the wrong case", `{"sequence":%d,"type":"Call","namespace":"p","name":"add","args":[1,2]}` + "\n",
 				`{"sequence":%d,"error":"unknown request type \"Call\"","code":"bad_request"}`},
-			{"an empty type", `{"sequence":%d,"type":"","namespace":"p","name":"add","args":[1,2]}` + "\n",
-				`{"sequence":%d,"error":"frame %d has no type: not a request","code":"bad_request"}`},
 			{"a number for the type", `{"sequence":%d,"type":7}` + "\n",
 				`{"sequence":%d,"error":"invalid request frame: type must be a string","code":"bad_request"}`},
 			{"too few arguments", call0("add", "[1]"),
@@ -84,7 +83,35 @@ func TestRequestsTheServingPluginRefuses(t *testing.T) {
 			{"hello with args that are not an object", `{"sequence":%d,"type":"hello","args":[1]}` + "\n",
 				`{"sequence":%d,"error":"hello: expect { or n, but found [","code":"bad_request"}`},
 		}},
-		{"frames that do not parse", []step{
+		// A frame without a type is a response to a call of the plugin's.
+		// Matching none, it is a late answer to a call the plugin gave up,
+		// when the host serves (its hello lists "serve", as every host's
+		// does): dropped, for an answer to it would be a frame without a
+		// type too, which the host, serving, would answer in turn. From a
+		// host that does not serve, which answers nothing, it can only be a
+		// request without its type: bad_request.
+		{"response-shaped frames matching no call, from a host that serves", runOptions{}, []step{
+			{"a reply", `{"sequence":%d,"reply":[3]}` + "\n", ""},
+			{"an error", `{"sequence":%d,"error":"boom","code":"panic"}` + "\n", ""},
+			{"a host's bad_request, answering a late answer of the plugin's",
+				`{"sequence":%d,"error":"frame %d has no type: not a request","code":"bad_request"}` + "\n", ""},
+			{"a bare sequence", `{"sequence":%d}` + "\n", ""},
+			{"a reply with blobs, consumed", `{"sequence":%d,"blobs":[3],"reply":[0]}` + "\n{{{", ""},
+			{"an empty type", `{"sequence":%d,"type":"","namespace":"p","name":"add","args":[1,2]}` + "\n", ""},
+			{"a reply without a sequence", `{"reply":[3]}` + "\n", ""},
+		}},
+		{"response-shaped frames matching no call, from a host that does not serve", runOptions{hostServesNot: true}, []step{
+			{"a reply", `{"sequence":%d,"reply":[3]}` + "\n",
+				`{"sequence":%d,"error":"frame %d has no type: not a request","code":"bad_request"}`},
+			{"an error", `{"sequence":%d,"error":"boom","code":"panic"}` + "\n",
+				`{"sequence":%d,"error":"frame %d has no type: not a request","code":"bad_request"}`},
+			{"a bare sequence", `{"sequence":%d}` + "\n",
+				`{"sequence":%d,"error":"frame %d has no type: not a request","code":"bad_request"}`},
+			{"a reply with blobs", `{"sequence":%d,"blobs":[3],"reply":[0]}` + "\n{{{",
+				`{"sequence":%d,"error":"frame %d has no type: not a request","code":"bad_request"}`},
+			{"a reply without a sequence: dropped", `{"reply":[3]}` + "\n", ""},
+		}},
+		{"frames that do not parse", runOptions{}, []step{
 			{"an empty element", call0("add", "[1,,2]"),
 				`{"sequence":%d,"error":"invalid request frame: malformed frame at byte 67: ',' where a value must start","code":"bad_request"}`},
 			{"junk before the closing brace", `{"sequence":%d,"type":"call","namespace":"p","name":"add","args":[1,2] xyz}` + "\n",
@@ -97,12 +124,12 @@ func TestRequestsTheServingPluginRefuses(t *testing.T) {
 			{"a sequence twice", `{"sequence":%d,"type":"call","namespace":"p","name":"add","args":[1,2],"sequence":1}` + "\n",
 				`{"sequence":%d,"error":"invalid request frame: duplicate member sequence","code":"bad_request"}`},
 		}},
-		{"cancel", []step{
+		{"cancel", runOptions{}, []step{
 			{"a cancel for a sequence never used", `{"sequence":%d,"type":"cancel"}` + "\n", ""},
 			{"a cancel for sequence 0", `{"sequence":0,"type":"cancel"}` + "\n", ""},
 			{"a cancel for the largest sequence", `{"sequence":18446744073709551615,"type":"cancel"}` + "\n", ""},
 		}},
-		{"blobs", []step{
+		{"blobs", runOptions{}, []step{
 			{"a blob argument", `{"sequence":%d,"blobs":[3],"type":"call","namespace":"p","name":"blob","args":[0]}` + "\nabc",
 				`{"sequence":%d,"reply":[3]}`},
 			{"a blob holding a whole frame: not read as one", `{"sequence":%d,"blobs":[57],"type":"call","namespace":"p","name":"blob","args":[0]}` + "\n" +
@@ -116,7 +143,7 @@ func TestRequestsTheServingPluginRefuses(t *testing.T) {
 	}
 	for _, tt := range tables {
 		t.Run(tt.name, func(t *testing.T) {
-			h := startPlugin(t, runOptions{}, true)
+			h := startPlugin(t, tt.opts, true)
 			h.valid("the start")
 			h.runSteps(tt.steps)
 			rep := h.finish(ending{})

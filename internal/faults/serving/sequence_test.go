@@ -75,7 +75,8 @@ func TestDuplicateSequences(t *testing.T) {
 		h.send(fmt.Sprintf(`{"sequence":%d,"type":"%s","namespace":"p"}`+"\n", s, typ))
 		h.expect("a "+typ+" reusing the sequence of a call in flight", inFlight(""))
 	}
-	h.valid("the duplicates")
+	h.send(fmt.Sprintf(`{"sequence":%d,"reply":[1]}`+"\n", s))
+	h.valid("a response-shaped frame with the sequence of a call in flight: a late answer, dropped")
 
 	h.send(fmt.Sprintf(`{"sequence":%d,"type":"cancel"}`+"\n", s))
 	// The service's own error, its code from its context.
