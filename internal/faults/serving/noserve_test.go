@@ -3,6 +3,7 @@ package serving
 import (
 	"fmt"
 	"testing"
+	"time"
 )
 
 // notServing is the answer of a plugin that does not serve to any request
@@ -88,5 +89,50 @@ func TestRequestsBeforeServing(t *testing.T) {
 	}
 	if rep.Started != 2 {
 		t.Errorf("the plugin ran %d services, want 2: the refused calls must not run", rep.Started)
+	}
+}
+
+// TestPluginThatStoppedServing: a plugin whose Serve ended (its context
+// canceled, here by its own service p.stop) answers the calls running then
+// unavailable and the others as they finish, then ends the connection: the
+// host reads the end of the stream while the plugin still runs, instead of
+// waiting forever for answers to what it sends next.
+func TestPluginThatStoppedServing(t *testing.T) {
+	h := startPlugin(t, runOptions{args: []string{"mode=" + modeStop}}, true)
+	sleep, stop := h.nextSeq(), h.nextSeq()
+	h.send(call(sleep, "sleep", "[]"))
+	h.send(call(stop, "stop", "[]"))
+	h.expectSet("the calls running when Serve stopped",
+		reply(stop, "[]"), refusal(sleep, "unavailable", "context canceled"))
+	// Never answered: the plugin no longer serves. It may have closed its
+	// input already (the write then fails: no matter).
+	h.w.SetWriteDeadline(time.Now().Add(watchdog))
+	h.w.WriteString(call(h.nextSeq(), "add", "[1,2]"))
+	h.awaitEnd("the plugin stopped serving")
+	h.control("exit")
+	rep := h.finish(ending{serveErr: "context canceled", keepWriting: true})
+	if len(rep.Ends) != 1 || rep.Ends[0] != "shutting down" {
+		t.Errorf("p.sleep ended %q, want once, by the shutdown", rep.Ends)
+	}
+}
+
+// awaitEnd waits for the end of the plugin's stream: any frame before it
+// is one the test did not expect.
+func (h *hostile) awaitEnd(what string) {
+	h.t.Helper()
+	for {
+		select {
+		case f, ok := <-h.frames:
+			if !ok {
+				h.t.Fatalf("%s: the stream's end was read already", what)
+			}
+			if f.class == "end" {
+				h.ended = fmt.Errorf("%s", f.raw)
+				return
+			}
+			h.t.Errorf("%s: a frame the test did not expect: %s", what, f.raw)
+		case <-time.After(watchdog):
+			h.t.Fatalf("%s: the plugin's stream has not ended within %v: the host would wait forever", what, watchdog)
+		}
 	}
 }
