@@ -39,7 +39,9 @@
 //   - requests the plugin refuses: unknown namespaces and services, bad
 //     arguments, unknown types, panics, blobs out of range, frames that do
 //     not parse, each answered with its code, and those without a
-//     recoverable sequence dropped (requests_test.go);
+//     recoverable sequence dropped; frames without a type that match no
+//     call of the plugin's, dropped from a host that serves (late answers)
+//     and answered bad_request from one that does not (requests_test.go);
 //   - resynchronisation: a malformed request written in one piece with five
 //     calls after it, which are all served (sequence_test.go);
 //   - duplicate sequences of calls running or queued, cancels of sequences
@@ -50,11 +52,12 @@
 //     (noserve_test.go);
 //   - services that call the host back: the two sequence spaces are
 //     independent, the plugin's calls end with the host's call that made
-//     them, canceled or at its deadline (callback_test.go);
+//     them, canceled or at its deadline, and the host's late answers to
+//     them are dropped, never answered (callback_test.go);
 //   - frames and results over the limits, the plugin's own and the one the
 //     host announces; blobs announced and sent late, or never: the calls
 //     running meet their deadlines meanwhile; a host that closes inside a
-//     frame (limits_test.go);
+//     frame, or while a call runs on the reading goroutine (limits_test.go);
 //   - floods: the in-flight bound (MaxInFlight calls running, as many
 //     queued without a goroutine, then the plugin stops reading), 100000
 //     requests of every kind each answered once, a host that never reads
