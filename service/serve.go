@@ -37,13 +37,19 @@ func WithServeOptions(opts ...ServeOption) ClientOption {
 // Serve tells the host it serves (hello lists "serve"); a host waits for
 // that before it calls (host.Start). It returns nil when the host closed
 // the connection, ctx's error when ctx ended it, and otherwise the error
-// that ended it; the client is closed for calls from then on. A client
-// serves one registry, once.
+// that ended it; the client is closed from then on, its streams too, so
+// that the host reads their end at once (its calls fail rather than wait
+// for answers that will not come) even if the plugin goes on running. A
+// client serves one registry, once.
 func (c *Client) Serve(ctx context.Context, reg *registry.Registry) error {
 	if reg == nil {
 		panic("service: Serve with a nil registry")
 	}
-	return c.conn.Serve(ctx, reg)
+	err := c.conn.Serve(ctx, reg)
+	if c.conn.Err() != nil { // Serve ended the connection (not: served already, ctx ended first)
+		c.conn.Close()
+	}
+	return err
 }
 
 // Serve serves reg to the host on the default connection (see

@@ -154,7 +154,8 @@ func (c *Conn) handleFrame(fr wire.Frame) error {
 // parse parses a frame as a request or a response. A frame with a type is
 // a request. A frame without one is a response when it answers a call of
 // this end, or when this end serves nothing; otherwise it is a request
-// without a type, which a serving end answers with bad_request.
+// without a type, which a serving end drops when the peer serves (a late
+// answer, see dispatch) and answers with bad_request when it does not.
 func (c *Conn) parse(data []byte, req *wire.Request, resp *wire.Response) (isReq bool, err error) {
 	if c.registry() != nil {
 		if err := wire.ParseRequest(data, req); err != nil {

@@ -44,7 +44,10 @@ func (c *Conn) Serve(ctx context.Context, reg *registry.Registry) error {
 		interruptRead(c.r)
 	})
 	if start {
-		c.serveRead(c.readGen.Load())
+		// Not on this goroutine: it must stay free to end the connection
+		// when a reader of a later generation reads the end of the stream
+		// while the first one runs a call inline that waits for that end.
+		go c.serveRead(c.readGen.Load())
 	}
 	err = <-c.readDone
 	stop()
@@ -100,7 +103,7 @@ func (c *Conn) takeReading(ctx context.Context, reg *registry.Registry) (start b
 }
 
 // serveRead is Serve's reader. Exactly one goroutine reads at a time:
-// Serve's own at first, then, each time a call run inline outlives
+// one that Serve starts, then, each time a call run inline outlives
 // inlineBudget, a new one started by the timer of that call (runInline).
 // Each reader has a generation; the timer's reader takes the next one, and
 // the old reader, once its call is done, sees that it is no longer the
