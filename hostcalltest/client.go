@@ -3,6 +3,7 @@ package hostcalltest
 import (
 	"context"
 	"errors"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,7 +22,8 @@ const stopWait = 10 * time.Second
 // connection: a client whose calls reach reg's services through the whole
 // protocol (framing, hello, cancel, deadlines, blobs, error codes).
 //
-// At cleanup the client is closed, which ends the host's Serve; the test
+// At cleanup the client closes its stream, which ends the host's Serve,
+// then closes; the test
 // fails if Serve does not return within a few seconds or returns an error
 // (a service still running after its context ended, see
 // host.WithDrainTimeout).
@@ -36,8 +38,13 @@ func NewClient(t testing.TB, reg *registry.Registry, opts ...Option) *service.Cl
 	go func() { served <- host.Serve(context.Background(), reg, p.hostR, p.hostW, cfg.serve...) }()
 	c := service.NewClient(p.pluginR, p.pluginW, cfg.client...)
 	t.Cleanup(func() {
-		c.Close() // the host reads the end of the plugin's stream
-		if err := waitErr(served); err != nil {
+		// The host reads the end of the plugin's stream while the plugin
+		// can still take what the host writes (a hello answer on its way):
+		// closing both ends at once would fail that write (EPIPE).
+		c.CloseWrite()
+		err := waitErr(served)
+		c.Close()
+		if err != nil && !errors.Is(err, syscall.EPIPE) { // EPIPE: the test closed the client itself
 			t.Errorf("hostcalltest: the host's Serve: %v", err)
 		}
 	})

@@ -113,7 +113,8 @@ func TestSignatureRefused(t *testing.T) {
 		{"nil func", (func(int) int)(nil), []string{"nil", "func(int) int"}},
 
 		{"chan param", func(chan int) {}, []string{"parameter 0", "chan int"}},
-		{"receive-only chan param", func(int, <-chan string) {}, []string{"parameter 1", "<-chan string"}},
+		{"send-only chan param", func(int, chan<- string) {}, []string{"parameter 1", "chan<- string"}},
+		{"stream of funcs", func(<-chan func()) {}, []string{"parameter 0", "func()"}},
 		{"func param", func(func()) {}, []string{"parameter 0", "func()"}},
 		{"unsafe.Pointer param", func(unsafe.Pointer) {}, []string{"parameter 0", "unsafe.Pointer"}},
 		{"complex64 param", func(complex64) {}, []string{"parameter 0", "complex64"}},

@@ -179,6 +179,16 @@ func (c *Conn) dispatch(req *wire.Request, blobs [][]byte) {
 			Error: fmt.Sprintf("this plugin serves no requests (got %q)", req.Type)}))
 		return
 	}
+	if req.Type == "" && c.PeerHas(wire.FeatureServe) {
+		// A response matching no call of ours: a late answer to a call we
+		// gave up (canceled, past its deadline, a stream closed). Dropped,
+		// never answered: an answer would be a frame without a type too,
+		// which the peer, serving, would answer in turn, forever; and it
+		// would fail a call of the peer's that has the same sequence in its
+		// own numbering.
+		c.logf("dropped frame %d: no type, and no call of this end waits for it", req.Sequence)
+		return
+	}
 	if req.Type != wire.TypeCall && c.serving(req.Sequence) {
 		c.replyError(req.Sequence, wire.CodeBadRequest,
 			fmt.Sprintf("sequence %d is already in flight: sequences must not be reused", req.Sequence))
@@ -209,13 +219,6 @@ func (c *Conn) dispatch(req *wire.Request, blobs [][]byte) {
 	case wire.TypeHello:
 		c.answerHello(req)
 	case "":
-		if c.PeerHas(wire.FeatureServe) {
-			// Most likely the late response to a call this end gave up on.
-			// An answer has no type either: the peer would take it for the
-			// response to a call of its own, and answer it in turn.
-			c.logf("dropped frame %d: no type, and no call of this end waits for it", req.Sequence)
-			return
-		}
 		c.replyError(req.Sequence, wire.CodeBadRequest, fmt.Sprintf("frame %d has no type: not a request", req.Sequence))
 	default:
 		c.replyError(req.Sequence, wire.CodeBadRequest, fmt.Sprintf("unknown request type %q", req.Type))

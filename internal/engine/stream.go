@@ -165,6 +165,11 @@ type streamItem struct {
 // ctx ends first it returns ctx's error, and the stream stays usable.
 func (s *Stream) Next(ctx context.Context) (reply []byte, blobs [][]byte, err error) {
 	for {
+		if ctx != nil && ctx.Err() != nil {
+			// Checked first: a consumer whose context ended stops, even
+			// with items at hand, and grants the producer nothing more.
+			return nil, nil, ContextError(s.what, s.seq, ctx.Err())
+		}
 		s.mu.Lock()
 		if len(s.items) > 0 {
 			it := s.items[0]
@@ -306,9 +311,6 @@ func (c *Conn) deliverItem(resp *wire.Response, blobs [][]byte, size int64) {
 func (c *Conn) sendCredit(ctx context.Context, seq uint64, n int64) {
 	frame := wire.AppendRequest(wire.GetBuf(), &wire.Request{Sequence: seq, Type: wire.TypeCredit,
 		Args: strconv.AppendInt(nil, n, 10)})
-	if ctx != nil && ctx.Err() != nil {
-		ctx = nil // the credit still goes: the items were consumed
-	}
 	c.sendRequest(ctx, frame, nil) // an error means the connection is ending
 	wire.PutBuf(frame)
 }

@@ -19,7 +19,6 @@ var requestTypes = []struct{ typ, frame string }{
 	{"getManifest", `{"sequence":%d,"type":"getManifest","namespace":"p"}`},
 	{"listServices", `{"sequence":%d,"type":"listServices","namespace":"p"}`},
 	{"hello", `{"sequence":%d,"type":"hello","args":{"protocol":2,"features":["serve"],"maxFrame":1024}}`},
-	{"cancel", `{"sequence":%d,"type":"cancel"}`},
 	{"launch", `{"sequence":%d,"type":"launch","namespace":"p"}`},
 }
 
@@ -38,6 +37,14 @@ func TestPluginThatDoesNotServe(t *testing.T) {
 		h.send(seqd(rt.frame, seq) + "\n")
 		h.expect("a "+rt.typ+" to a plugin that does not serve", notServing(seq, rt.typ))
 	}
+	// A cancel has no response of its own, and a plugin that does not
+	// serve may still have lent callbacks or streams, which a cancel
+	// stops: it is taken, never answered; the next answer is the next
+	// request's.
+	h.send(`{"sequence":99,"type":"cancel"}` + "\n")
+	seq := h.nextSeq()
+	h.send(seqd(requestTypes[1].frame, seq) + "\n")
+	h.expect("a request after a cancel", notServing(seq, "hasNamespace"))
 	// The plugin's own call is 2: a request of the host's with that
 	// sequence is a request all the same, not the call's answer.
 	h.send(seqd(requestTypes[0].frame, 2) + "\n")
@@ -46,7 +53,7 @@ func TestPluginThatDoesNotServe(t *testing.T) {
 	// the next answer is the next request's.
 	h.send(`{"sequence":77,"reply":[3]}` + "\n" + `{"sequence":78,"error":"x","code":"panic"}` + "\n" + `{"reply":[1]}` + "\n")
 	h.send(`{"sequence":79,"type":"call","namespace":"p","name":"add","args":[1,,2]}` + "\n") // malformed: dropped too
-	seq := h.nextSeq()
+	seq = h.nextSeq()
 	h.send(seqd(requestTypes[1].frame, seq) + "\n")
 	h.expect("a request after frames to drop", notServing(seq, "hasNamespace"))
 	h.send(`{"sequence":2,"reply":[]}` + "\n") // the plugin's call answered: it leaves
