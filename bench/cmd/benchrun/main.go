@@ -35,7 +35,13 @@ type System struct {
 	Plugin string
 	Args   []string // extra host arguments
 	About  string
+	// NoStreams, when set, says why the system has no streams: the
+	// stream workloads are not run on it.
+	NoStreams string
 }
+
+// runs reports whether benchrun runs s on w.
+func (s System) runs(w harness.Workload) bool { return s.NoStreams == "" || !w.IsStream() }
 
 // Systems in column order.
 var Systems = []System{
@@ -44,11 +50,13 @@ var Systems = []System{
 	{Name: "hostcall", Host: "hostcall-host", Plugin: "hostcall-plugin", Args: []string{"--mode", "p2"},
 		About: "host.Bind (anonymous pipes) and service.GetService, protocol 2 (hello, blobs)"},
 	{Name: "hostcall-p1", Host: "hostcall-host", Plugin: "hostcall-plugin", Args: []string{"--mode", "p1"},
-		About: "the same host; the plugin's client made with service.Dial(..., service.WithProtocol1()): no hello, []byte as base64"},
+		About:     "the same host; the plugin's client made with service.Dial(..., service.WithProtocol1()): no hello, []byte as base64",
+		NoStreams: "protocol 1 has no streams"},
 	{Name: "hostcall-h2p", Host: "hostcall-host", Plugin: "hostcall-plugin", Args: []string{"--mode", "h2p"},
 		About: "the other direction, with the same workloads: host.Start runs the plugin's serve command (service.Serve) and the host calls it through Running.GetService, protocol 2; the host is the caller here, the plugin the callee"},
 	{Name: "netrpc", Host: "netrpc-host", Plugin: "netrpc-plugin",
-		About: "hashicorp/go-plugin, net/rpc (gob over yamux); the plugin calls the host through the MuxBroker"},
+		About:     "hashicorp/go-plugin, net/rpc (gob over yamux); the plugin calls the host through the MuxBroker",
+		NoStreams: "net/rpc has no streams"},
 	{Name: "grpc", Host: "grpc-host", Plugin: "grpc-plugin",
 		About: "hashicorp/go-plugin, gRPC; the plugin calls the host through the GRPCBroker"},
 	{Name: "ttrpc", Host: "ttrpc-host", Plugin: "ttrpc-plugin",
@@ -150,13 +158,23 @@ func run(c *config) error {
 
 	res := newResults(systems, works, c)
 	start := time.Now()
-	total := c.runs * len(systems) * len(works)
+	total := 0
+	for _, w := range works {
+		for _, s := range systems {
+			if s.runs(w) {
+				total += c.runs
+			}
+		}
+	}
 	n := 0
 	// Runs are interleaved (every system and workload once, then again)
 	// so that a slow spell of the machine spreads over all of them.
 	for r := 1; r <= c.runs; r++ {
 		for _, w := range works {
 			for _, s := range systems {
+				if !s.runs(w) {
+					continue
+				}
 				n++
 				out := filepath.Join(tmp, fmt.Sprintf("%s-%s-%d.json", s.Name, w.Name, r))
 				got, err := runOne(bin, s, w, c, out)

@@ -17,6 +17,7 @@ import (
 type Results struct {
 	Systems   []System                               `json:"-"`
 	Workloads []harness.Workload                     `json:"-"`
+	Ran       []string                               `json:"systems,omitempty"` // the systems' names, for --render
 	Runs      int                                    `json:"runs"`
 	Warmup    string                                 `json:"warmup"`
 	Duration  string                                 `json:"duration"`
@@ -34,8 +35,12 @@ type Failure struct {
 }
 
 func newResults(systems []System, works []harness.Workload, c *config) *Results {
+	var ran []string
+	for _, s := range systems {
+		ran = append(ran, s.Name)
+	}
 	return &Results{
-		Systems: systems, Workloads: works, Runs: c.runs,
+		Systems: systems, Workloads: works, Ran: ran, Runs: c.runs,
 		Warmup: c.warmup.String(), Duration: c.duration.String(),
 		ByCell: map[string]map[string][]harness.Result{},
 	}
@@ -68,12 +73,14 @@ func (r *Results) cell(system, workload string) (Cell, bool) {
 	if len(runs) == 0 {
 		return Cell{}, false
 	}
+	w, _ := harness.LookupWorkload(workload)
+	per := allocUnits(w)
 	var ops, ha, pa []float64
 	c := Cell{N: len(runs), Note: runs[0].Note}
 	for _, x := range runs {
 		ops = append(ops, x.OpsPerSec)
-		ha = append(ha, float64(x.HostMallocs)/float64(x.Ops))
-		pa = append(pa, float64(x.PluginMallocs)/float64(x.Ops))
+		ha = append(ha, float64(x.HostMallocs)/(float64(x.Ops)*per))
+		pa = append(pa, float64(x.PluginMallocs)/(float64(x.Ops)*per))
 		c.HostRSS = max(c.HostRSS, x.HostHWMKiB)
 		c.PlugRSS = max(c.PlugRSS, x.PluginHWMKiB)
 	}
@@ -105,26 +112,47 @@ func (r *Results) ratio(a, b, w string) (float64, bool) {
 
 // rateUnit names the unit of a workload's figures.
 func rateUnit(w harness.Workload) string {
-	if w.Kind == harness.KindEcho {
+	switch w.Kind {
+	case harness.KindEcho:
 		return "MB/s each way"
+	case harness.KindBytes:
+		return "MB/s"
+	case harness.KindInts:
+		return "items/s"
 	}
 	return "calls/s"
 }
 
+// shortUnit is rateUnit without "each way".
+func shortUnit(w harness.Workload) string { return strings.TrimSuffix(rateUnit(w), " each way") }
+
 // rate converts ops/s to the workload's unit.
 func rate(w harness.Workload, opsPerSec float64) float64 {
-	if w.Kind == harness.KindEcho {
+	switch w.Kind {
+	case harness.KindEcho:
 		return opsPerSec * float64(w.Bytes) / 1e6
+	case harness.KindBytes:
+		return opsPerSec * float64(w.Items) / 1e6
+	case harness.KindInts:
+		return opsPerSec * float64(w.Items)
 	}
 	return opsPerSec
 }
 
 func formatRate(w harness.Workload, opsPerSec float64) string {
-	v := rate(w, opsPerSec)
-	if w.Kind == harness.KindEcho {
-		return fmt.Sprintf("%s MB/s", thousands(v))
+	return fmt.Sprintf("%s %s", thousands(rate(w, opsPerSec)), shortUnit(w))
+}
+
+// allocUnits is what the allocation tables count per: a call, or for the
+// stream workloads an item (ints) or a MiB (bytes) of each stream.
+func allocUnits(w harness.Workload) float64 {
+	switch w.Kind {
+	case harness.KindInts:
+		return float64(w.Items)
+	case harness.KindBytes:
+		return float64(w.Items) / (1 << 20)
 	}
-	return fmt.Sprintf("%s calls/s", thousands(v))
+	return 1
 }
 
 // thousands formats v rounded, with thousands separators.
@@ -195,9 +223,30 @@ func (r *Results) has(system string) bool {
 	return false
 }
 
+// notRun reports whether benchrun does not run system on w (it has no
+// streams).
+func (r *Results) notRun(system string, w harness.Workload) bool {
+	for _, s := range r.Systems {
+		if s.Name == system {
+			return !s.runs(w)
+		}
+	}
+	return false
+}
+
+func (r *Results) hasStreams() bool {
+	for _, w := range r.Workloads {
+		if w.IsStream() {
+			return true
+		}
+	}
+	return false
+}
+
 // perCell renders one row per workload and one column per system.
-// With units, the workload column names each row's unit.
-func (r *Results) perCell(units bool, f func(w harness.Workload, c Cell) string) string {
+// With units, the workload column names each row's unit; with perItem,
+// the stream workloads' rows say what they count per.
+func (r *Results) perCell(units, perItem bool, f func(w harness.Workload, c Cell) string) string {
 	head := []string{"workload"}
 	for _, s := range r.Systems {
 		head = append(head, s.Name)
@@ -205,11 +254,20 @@ func (r *Results) perCell(units bool, f func(w harness.Workload, c Cell) string)
 	var rows [][]string
 	for _, w := range r.Workloads {
 		row := []string{w.Name}
-		if units {
+		switch {
+		case units:
 			row[0] = fmt.Sprintf("%s (%s)", w.Name, rateUnit(w))
+		case perItem && w.Kind == harness.KindInts:
+			row[0] = w.Name + " (per item)"
+		case perItem && w.Kind == harness.KindBytes:
+			row[0] = w.Name + " (per MiB)"
 		}
 		for _, s := range r.Systems {
 			c, ok := r.cell(s.Name, w.Name)
+			if !ok && r.notRun(s.Name, w) {
+				row = append(row, "n/a")
+				continue
+			}
 			if !ok {
 				row = append(row, "FAILED")
 				continue
@@ -241,8 +299,15 @@ func (r *Results) markdown() string {
 	p("![Throughput relative to raw pipes](chart.svg)\n\n")
 
 	p("## Throughput, median of %s\n\n", plural(r.Runs, "run"))
-	p("%s\n", r.perCell(true, func(w harness.Workload, c Cell) string { return thousands(rate(w, c.Median)) }))
-	p("MB = 10^6 bytes; echo1m moves 1 MiB each way per call.\n\n")
+	p("%s\n", r.perCell(true, false, func(w harness.Workload, c Cell) string { return thousands(rate(w, c.Median)) }))
+	p("MB = 10^6 bytes; echo1m moves 1 MiB each way per call.")
+	if r.hasStreams() {
+		p(" ints100k and bytes256m are streams from the callee to the caller: items and bytes per second over whole streams, each stream opened by a call.")
+		if n := r.noStreams(); n != "" {
+			p(" n/a: %s.", n)
+		}
+	}
+	p("\n\n")
 
 	if r.has("hostcall") || r.has("hostcall-h2p") {
 		p("## Ratios of medians\n\n")
@@ -260,16 +325,20 @@ func (r *Results) markdown() string {
 	}
 
 	p("## Spread: min / median / max of %s\n\n", plural(r.Runs, "run"))
-	p("%s\n", r.perCell(true, func(w harness.Workload, c Cell) string {
+	p("%s\n", r.perCell(true, false, func(w harness.Workload, c Cell) string {
 		return fmt.Sprintf("%s / %s / %s", thousands(rate(w, c.Min)), thousands(rate(w, c.Median)), thousands(rate(w, c.Max)))
 	}))
 	p("## Peak RSS, MiB: host / plugin (VmHWM, highest of the runs)\n\n")
-	p("%s\n", r.perCell(false, func(_ harness.Workload, c Cell) string { return mib(c.HostRSS) + " / " + mib(c.PlugRSS) }))
+	p("%s\n", r.perCell(false, false, func(_ harness.Workload, c Cell) string { return mib(c.HostRSS) + " / " + mib(c.PlugRSS) }))
 	p("## Heap allocations per call: host / plugin (median)\n\n")
-	p("%s\n", r.perCell(false, func(_ harness.Workload, c Cell) string {
+	p("%s\n", r.perCell(false, true, func(_ harness.Workload, c Cell) string {
 		return fmt.Sprintf("%.1f / %.1f", c.HostAlloc, c.PlAllc)
 	}))
-	p("runtime.MemStats.Mallocs counted in each process over the measured window, divided by the calls.")
+	p("runtime.MemStats.Mallocs counted in each process over the measured window, divided by the calls")
+	if r.hasStreams() {
+		p(" (for the streams, by the items streamed, or the MiB)")
+	}
+	p(".")
 	if r.has("hostcall-h2p") {
 		p(" In hostcall-h2p the host is the caller and the plugin the callee, so its host column compares with the others' plugin column, and the other way round.")
 	}
@@ -284,13 +353,28 @@ func (r *Results) markdown() string {
 	}
 	p("## Systems\n\n")
 	for _, s := range r.Systems {
-		p("- **%s**: %s.\n", s.Name, s.About)
+		p("- **%s**: %s.", s.Name, s.About)
+		if s.NoStreams != "" && r.hasStreams() {
+			p(" No stream workloads: %s.", s.NoStreams)
+		}
+		p("\n")
 	}
 	p("\n## Workloads\n\n")
 	for _, w := range r.Workloads {
 		p("- **%s**: %s.\n", w.Name, w.About)
 	}
 	return b.String()
+}
+
+// noStreams lists the systems without streams, with why.
+func (r *Results) noStreams() string {
+	var l []string
+	for _, s := range r.Systems {
+		if s.NoStreams != "" {
+			l = append(l, s.Name+" ("+s.NoStreams+")")
+		}
+	}
+	return strings.Join(l, ", ")
 }
 
 // ratioCol is one column of a ratio table: a's median ÷ b's.
@@ -337,7 +421,7 @@ func (r *Results) ratioTable(cols []ratioCol) string {
 		row := []string{w.Name}
 		for _, c := range cols {
 			if x, ok := r.ratio(c.a, c.b, w.Name); ok {
-				row = append(row, fmt.Sprintf("%.2f×", x))
+				row = append(row, ratioText(x))
 			} else {
 				row = append(row, "-")
 			}
@@ -345,6 +429,16 @@ func (r *Results) ratioTable(cols []ratioCol) string {
 		rows = append(rows, row)
 	}
 	return table(head, rows)
+}
+
+// ratioText writes a ratio with two decimals, or two significant digits
+// when it is below 0.1 (a stream of ints next to raw pipes: 0.0038×).
+func ratioText(x float64) string {
+	if x >= 0.1 || x <= 0 {
+		return fmt.Sprintf("%.2f×", x)
+	}
+	digits := 1 - int(math.Floor(math.Log10(x)))
+	return fmt.Sprintf("%.*f×", digits, x)
 }
 
 // goals checks the issue's targets for hostcall.
@@ -405,7 +499,8 @@ func loadResults(path string) (*Results, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	for _, s := range Systems {
-		if _, ok := r.ByCell[s.Name]; ok {
+		// Older files do not list the systems: those with results.
+		if _, ok := r.ByCell[s.Name]; ok || slices.Contains(r.Ran, s.Name) {
 			r.Systems = append(r.Systems, s)
 		}
 	}

@@ -1,7 +1,8 @@
 // Command ttrpc-host is the host of the ttrpc system: containerd/ttrpc
 // over a Unix socket pair whose other end the plugin inherits as
 // descriptor 3. The host serves hostcall.bench.Host (hand-written
-// ttrpc.ServiceDesc, protobuf messages); the plugin is the client.
+// ttrpc.ServiceDesc, protobuf messages, the server streams Ints and Bytes
+// of ttrpc 1.2); the plugin is the client.
 package main
 
 import (
@@ -20,6 +21,7 @@ import (
 
 	"github.com/hostcall/hostcall/bench/internal/harness"
 	"github.com/hostcall/hostcall/bench/internal/pb"
+	"github.com/hostcall/hostcall/bench/internal/protocall"
 )
 
 func main() {
@@ -75,6 +77,9 @@ func run(p harness.Params, path string) error {
 			}
 			return wrapperspb.UInt64(harness.HostMallocs()), nil
 		},
+	}, Streams: map[string]ttrpc.Stream{
+		"Ints":  serverStream(protocall.SendInts),
+		"Bytes": serverStream(protocall.SendBytes),
 	}})
 	l := newOneConn(conn)
 	served := make(chan error, 1)
@@ -96,6 +101,21 @@ func run(p harness.Params, path string) error {
 		return fmt.Errorf("plugin: %w", runErr)
 	}
 	return harness.FinishHost(p)
+}
+
+// serverStream is a server-streaming method whose request is an
+// Int64Value (n).
+func serverStream(send func(n int64, send func(any) error) error) ttrpc.Stream {
+	return ttrpc.Stream{
+		StreamingServer: true,
+		Handler: func(_ context.Context, ss ttrpc.StreamServer) (any, error) {
+			var in wrapperspb.Int64Value
+			if err := ss.RecvMsg(&in); err != nil {
+				return nil, err
+			}
+			return nil, send(in.Value, ss.SendMsg)
+		},
+	}
 }
 
 // oneConn is a net.Listener that accepts conn once, then blocks until it

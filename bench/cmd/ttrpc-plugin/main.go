@@ -27,6 +27,8 @@ func main() {
 	client := ttrpc.NewClient(conn)
 	c := protocall.New(func(ctx context.Context, method string, req, resp any) error {
 		return client.Call(ctx, "hostcall.bench.Host", method, req, resp)
+	}, func(ctx context.Context, method string, req any) (protocall.Receiver, error) {
+		return client.NewStream(ctx, &ttrpc.StreamDesc{StreamingServer: true}, "hostcall.bench.Host", method, req)
 	}, "")
 	err = harness.RunPlugin("ttrpc", p, c, nil)
 	client.Close()

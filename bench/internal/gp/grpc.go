@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/hashicorp/go-plugin"
@@ -25,6 +28,8 @@ import (
 //	  rpc Echo(google.protobuf.BytesValue) returns (google.protobuf.BytesValue);
 //	  rpc Struct(Record) returns (Record);
 //	  rpc Mark(google.protobuf.Empty) returns (google.protobuf.UInt64Value);
+//	  rpc Ints(google.protobuf.Int64Value) returns (stream google.protobuf.Int64Value);
+//	  rpc Bytes(google.protobuf.Int64Value) returns (stream google.protobuf.BytesValue);
 //	}
 //	service Plugin { rpc Run(google.protobuf.StringValue) returns (google.protobuf.StringValue); }
 const (
@@ -105,7 +110,46 @@ var HostDesc = grpc.ServiceDesc{
 			return wrapperspb.UInt64(harness.HostMallocs()), nil
 		}),
 	},
+	Streams: []grpc.StreamDesc{
+		serverStream("Ints", protocall.SendInts),
+		serverStream("Bytes", protocall.SendBytes),
+	},
 	Metadata: "hostcall/bench/bench.proto",
+}
+
+// serverStream is the handler protoc-gen-go-grpc would write for a
+// server-streaming method whose request is an Int64Value (n).
+func serverStream(name string, send func(n int64, send func(any) error) error) grpc.StreamDesc {
+	return grpc.StreamDesc{
+		StreamName:    name,
+		ServerStreams: true,
+		Handler: func(_ any, stream grpc.ServerStream) error {
+			var in wrapperspb.Int64Value
+			if err := stream.RecvMsg(&in); err != nil {
+				return err
+			}
+			return send(in.Value, stream.SendMsg)
+		},
+	}
+}
+
+// openStream starts the server-streaming method of HostDesc on conn.
+func openStream(conn *grpc.ClientConn) protocall.Opener {
+	return func(ctx context.Context, method string, req any) (protocall.Receiver, error) {
+		name := strings.TrimPrefix(method, "/"+HostService+"/")
+		i := slices.IndexFunc(HostDesc.Streams, func(d grpc.StreamDesc) bool { return d.StreamName == name })
+		if i < 0 {
+			return nil, fmt.Errorf("no stream %s", method)
+		}
+		s, err := conn.NewStream(ctx, &HostDesc.Streams[i], method)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.SendMsg(req); err != nil {
+			return nil, err
+		}
+		return s, s.CloseSend()
+	}
 }
 
 // unary is the method handler protoc-gen-go-grpc would write.
@@ -171,7 +215,7 @@ func (s *grpcPlugin) run(_ context.Context, in *wrapperspb.StringValue) (proto.M
 	defer conn.Close()
 	c := protocall.New(func(ctx context.Context, method string, req, resp any) error {
 		return conn.Invoke(ctx, method, req, resp)
-	}, "/"+HostService+"/")
+	}, openStream(conn), "/"+HostService+"/")
 	reply := ""
 	if err := harness.RunPlugin("grpc", args.Params, c, nil); err != nil {
 		reply = err.Error()

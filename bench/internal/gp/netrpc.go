@@ -107,3 +107,10 @@ func (c *rpcCaller) Mark() (uint64, error) {
 	err := c.c.Call("Plugin.Mark", 0, &n)
 	return n, err
 }
+
+// Ints: net/rpc has no streams. (go-plugin's MuxBroker could carry raw
+// bytes over a yamux stream of their own, but that is not an RPC stream.)
+func (c *rpcCaller) Ints(int64) error { return harness.ErrNoStreams }
+
+// Bytes: net/rpc has no streams.
+func (c *rpcCaller) Bytes(int64) error { return harness.ErrNoStreams }

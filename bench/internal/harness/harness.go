@@ -34,7 +34,8 @@ type Workload struct {
 	Name  string
 	Conc  int // goroutines calling at once
 	Kind  string
-	Bytes int // payload size of echo
+	Bytes int   // payload size of echo
+	Items int64 // stream workloads: the items (ints) or bytes of each stream
 	About string
 }
 
@@ -43,7 +44,13 @@ const (
 	KindAdd    = "add"
 	KindEcho   = "echo"
 	KindStruct = "struct"
+	KindInts   = "ints"  // a stream of ints from the callee: Caller.Ints
+	KindBytes  = "bytes" // a byte stream from the callee: Caller.Bytes
 )
+
+// IsStream reports whether w's calls are streams: each of its ops is one
+// whole stream of w.Items items or bytes.
+func (w Workload) IsStream() bool { return w.Kind == KindInts || w.Kind == KindBytes }
 
 // EchoSize is the payload of echo1m.
 const EchoSize = 1 << 20
@@ -55,6 +62,8 @@ var Workloads = []Workload{
 	{Name: "c64", Conc: 64, Kind: KindAdd, About: "64 goroutines calling add concurrently"},
 	{Name: "echo1m", Conc: 1, Kind: KindEcho, Bytes: EchoSize, About: "1 caller, echo([]byte) []byte of 1 MiB"},
 	{Name: "struct4k", Conc: 1, Kind: KindStruct, About: "1 caller, round trip of a ~4 KiB nested struct"},
+	{Name: "ints100k", Conc: 1, Kind: KindInts, Items: 100_000, About: "1 caller, streams of 100,000 ints (0, 1, 2...) from the callee, each item checked"},
+	{Name: "bytes256m", Conc: 1, Kind: KindBytes, Items: 256 << 20, About: "1 caller, streams of 256 MiB from the callee (an io.Reader where the system has one), every byte checked"},
 }
 
 // LookupWorkload returns the workload called name.
@@ -77,7 +86,7 @@ type Params struct {
 
 // AddFlags registers the parameters on fs.
 func (p *Params) AddFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&p.Workload, "workload", "lat", "workload: lat, c8, c64, echo1m, struct4k")
+	fs.StringVar(&p.Workload, "workload", "lat", "workload: lat, c8, c64, echo1m, struct4k, ints100k, bytes256m")
 	fs.DurationVar(&p.Warmup, "warmup", 300*time.Millisecond, "warm-up before measuring")
 	fs.DurationVar(&p.Duration, "duration", 1500*time.Millisecond, "measuring time")
 	fs.StringVar(&p.Out, "out", "", "file the result is written to (JSON)")
@@ -124,6 +133,12 @@ type Caller interface {
 	Struct(id int64) error
 	// Mark returns the callee's runtime.MemStats.Mallocs.
 	Mark() (uint64, error)
+	// Ints opens a stream of the ints 0 ... n-1 from the callee and
+	// reads it to its end, checking every item (CheckInts).
+	Ints(n int64) error
+	// Bytes opens a stream of n bytes of the pattern (PatternReader) from
+	// the callee and reads it to its end, checking every byte.
+	Bytes(n int64) error
 }
 
 // HostMallocs is what a callee's Mark returns: this process's
@@ -274,6 +289,20 @@ func newOp(w Workload, c Caller, g int) func(i int64) error {
 		return func(i int64) error {
 			if err := c.Struct(i); err != nil {
 				return fmt.Errorf("struct: %w", err)
+			}
+			return nil
+		}
+	case KindInts:
+		return func(int64) error {
+			if err := c.Ints(w.Items); err != nil {
+				return fmt.Errorf("ints: %w", err)
+			}
+			return nil
+		}
+	case KindBytes:
+		return func(int64) error {
+			if err := c.Bytes(w.Items); err != nil {
+				return fmt.Errorf("bytes: %w", err)
 			}
 			return nil
 		}

@@ -7,6 +7,8 @@ package hcbench
 
 import (
 	"fmt"
+	"io"
+	"iter"
 
 	"github.com/hostcall/hostcall/registry"
 
@@ -16,15 +18,30 @@ import (
 // Namespace holds the bench services.
 const Namespace = "bench"
 
-// Registry returns the bench services: bench.add, bench.echo, bench.struct
-// and bench.mark (the callee's allocation count).
+// Registry returns the bench services: bench.add, bench.echo, bench.struct,
+// bench.mark (the callee's allocation count), and the streams bench.ints
+// (an iter.Seq of 0 ... n-1) and bench.bytes (an io.Reader of n bytes of
+// the pattern).
 func Registry() *registry.Registry {
 	reg := registry.New()
 	reg.AddService(Namespace, "add", func(a, b int) int { return a + b })
 	reg.AddService(Namespace, "echo", harness.Echo)
 	reg.AddService(Namespace, "struct", harness.EchoRecord)
 	reg.AddService(Namespace, "mark", harness.HostMallocs)
+	reg.AddService(Namespace, "ints", ints)
+	reg.AddService(Namespace, "bytes", harness.PatternReader)
 	return reg
+}
+
+// ints is bench.ints.
+func ints(n int64) iter.Seq[int64] {
+	return func(yield func(int64) bool) {
+		for i := range n {
+			if !yield(i) {
+				return
+			}
+		}
+	}
 }
 
 // Caller is a harness.Caller made of consumer funcs for Registry's
@@ -34,14 +51,18 @@ type Caller struct {
 	echo func([]byte) ([]byte, error)
 	rec  func(harness.Record) (harness.Record, error)
 	mark func() (uint64, error)
+	ints func(n int64) (iter.Seq2[int64, error], error)
+	data func(n int64) (io.ReadCloser, error)
 	sent harness.Record
+	buf  []byte
 }
 
 // Bind fills c's funcs with get: a GetService (service.GetService,
 // (*service.Client).GetService, (*host.Running).GetService).
 func (c *Caller) Bind(get func(ns, name string, fnPtr any) error) error {
 	c.sent = harness.NewRecord()
-	for name, fn := range map[string]any{"add": &c.add, "echo": &c.echo, "struct": &c.rec, "mark": &c.mark} {
+	c.buf = make([]byte, 256<<10)
+	for name, fn := range map[string]any{"add": &c.add, "echo": &c.echo, "struct": &c.rec, "mark": &c.mark, "ints": &c.ints, "bytes": &c.data} {
 		if err := get(Namespace, name, fn); err != nil {
 			return err
 		}
@@ -74,5 +95,33 @@ func (c *Caller) Struct(id int64) error {
 
 // Mark calls bench.mark.
 func (c *Caller) Mark() (uint64, error) { return c.mark() }
+
+// Ints calls bench.ints and checks its stream.
+func (c *Caller) Ints(n int64) error {
+	items, err := c.ints(n)
+	if err != nil {
+		return err
+	}
+	var check harness.IntChecker
+	for v, err := range items {
+		if err != nil {
+			return err
+		}
+		if err := check.Item(v); err != nil {
+			return err
+		}
+	}
+	return check.End(n)
+}
+
+// Bytes calls bench.bytes and reads its io.Reader to the end.
+func (c *Caller) Bytes(n int64) error {
+	r, err := c.data(n)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	return harness.ReadPattern(r, n, c.buf)
+}
 
 var _ harness.Caller = (*Caller)(nil)

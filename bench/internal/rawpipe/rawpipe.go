@@ -5,7 +5,9 @@
 // A request is a 24-byte header (op, id, a, b) followed, for echo and
 // struct, by a payload of a bytes; a response is a 16-byte header (id, v)
 // followed, for echo and struct, by a payload of v bytes. The struct
-// travels as protobuf (pb.Record). The host answers in order from one
+// travels as protobuf (pb.Record). The streams are the least framing
+// there is: the response to ints(n) is its header then n 8-byte
+// little-endian ints, to bytes(n) its header then the n bytes. The host answers in order from one
 // goroutine and flushes when it has no more input buffered, so concurrent
 // callers are pipelined.
 package rawpipe
@@ -31,6 +33,8 @@ const (
 	OpEcho
 	OpStruct
 	OpMark
+	OpInts
+	OpBytes
 )
 
 const (
@@ -65,6 +69,18 @@ func Serve(r io.Reader, w io.Writer) error {
 			v = uint64(a + b)
 		case OpMark:
 			v = harness.HostMallocs()
+		case OpInts, OpBytes:
+			binary.LittleEndian.PutUint64(out[8:], uint64(a))
+			if _, err := bw.Write(out[:]); err != nil {
+				return err
+			}
+			if err := stream(bw, op, a); err != nil {
+				return err
+			}
+			if err := bw.Flush(); err != nil {
+				return err
+			}
+			continue
 		case OpEcho, OpStruct:
 			if a < 0 || a > maxPayload {
 				return fmt.Errorf("payload of %d bytes", a)
@@ -108,6 +124,26 @@ func Serve(r io.Reader, w io.Writer) error {
 	}
 }
 
+// stream writes the items of the stream op of n items (ints) or bytes.
+func stream(w *bufio.Writer, op uint32, n int64) error {
+	if op == OpBytes {
+		for off := int64(0); off < n; off += harness.StreamChunk {
+			if _, err := w.Write(harness.Pattern(off, int(min(harness.StreamChunk, n-off)))); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var b [8]byte
+	for i := range n {
+		binary.LittleEndian.PutUint64(b[:], uint64(i))
+		if _, err := w.Write(b[:]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Client is the plugin side. With one caller (Conc 1) each call writes its
 // request and reads its response itself; with more, a reader goroutine
 // routes responses to callers by id.
@@ -123,6 +159,7 @@ type Client struct {
 	slots   []chan reply
 	rec     *pb.Record
 	echoBuf []byte
+	readBuf []byte // streams
 }
 
 type reply struct {
@@ -272,4 +309,51 @@ func (c *Client) Struct(id int64) error {
 func (c *Client) Mark() (uint64, error) {
 	v, _, err := c.call(OpMark, 0, 0, nil, nil)
 	return v, err
+}
+
+// open sends the request of stream op and reads its response header.
+func (c *Client) open(op uint32, n int64) error {
+	if c.mux {
+		return fmt.Errorf("raw: streams are read by one caller")
+	}
+	var h [reqHeader]byte
+	binary.LittleEndian.PutUint32(h[0:], op)
+	binary.LittleEndian.PutUint64(h[8:], uint64(n))
+	if err := c.send(h[:], nil); err != nil {
+		return err
+	}
+	_, v, err := c.readReply()
+	if err == nil && int64(v) != n {
+		err = fmt.Errorf("a stream of %d, want %d", v, n)
+	}
+	return err
+}
+
+// Ints implements harness.Caller.
+func (c *Client) Ints(n int64) error {
+	if err := c.open(OpInts, n); err != nil {
+		return err
+	}
+	var check harness.IntChecker
+	var b [8]byte
+	for range n {
+		if _, err := io.ReadFull(c.r, b[:]); err != nil {
+			return err
+		}
+		if err := check.Item(int64(binary.LittleEndian.Uint64(b[:]))); err != nil {
+			return err
+		}
+	}
+	return check.End(n)
+}
+
+// Bytes implements harness.Caller.
+func (c *Client) Bytes(n int64) error {
+	if err := c.open(OpBytes, n); err != nil {
+		return err
+	}
+	if c.readBuf == nil {
+		c.readBuf = make([]byte, 256<<10)
+	}
+	return harness.ReadPattern(io.LimitReader(c.r, n), n, c.readBuf)
 }

@@ -66,3 +66,20 @@ func TestConcurrentAdds(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestStreams(t *testing.T) {
+	c := pair(t, false)
+	for _, n := range []int64{0, 1, 100_000} {
+		if err := c.Ints(n); err != nil {
+			t.Fatalf("Ints(%d): %v", n, err)
+		}
+	}
+	for _, n := range []int64{0, 1, 64 << 10, 3<<20 + 5} {
+		if err := c.Bytes(n); err != nil {
+			t.Fatalf("Bytes(%d): %v", n, err)
+		}
+	}
+	if s, err := c.Add(2, 40); err != nil || s != 42 { // still in step
+		t.Fatalf("Add after the streams = %d, %v", s, err)
+	}
+}
