@@ -179,7 +179,11 @@ func (c *Conn) dispatch(req *wire.Request, blobs [][]byte) {
 			Error: fmt.Sprintf("this plugin serves no requests (got %q)", req.Type)}))
 		return
 	}
-	if req.Type != wire.TypeCall && c.serving(req.Sequence) {
+	// A frame without a type is no request (case "" below), even when its
+	// sequence is that of a call this end serves: the two sequence spaces
+	// are independent, and a late stream item answering a request this end
+	// canceled may share the sequence of a call of the peer's.
+	if req.Type != wire.TypeCall && req.Type != "" && c.serving(req.Sequence) {
 		c.replyError(req.Sequence, wire.CodeBadRequest,
 			fmt.Sprintf("sequence %d is already in flight: sequences must not be reused", req.Sequence))
 		return
