@@ -109,7 +109,8 @@ class Stream:
                     left = self._deadline - time.monotonic()
                     step = left if step is None else min(step, left)
                 if step is None or step > 0:
-                    self._cond.wait(step)
+                    with waiting_on_peer():  # a served function waiting for the host frees its worker
+                        self._cond.wait(step)
                     if self._items or self._ended or self._closed:
                         continue
             if self._deadline is not None and time.monotonic() >= self._deadline:

@@ -143,6 +143,11 @@ class Client:
         served function (see Registry). It needs a host whose hello lists
         "callbacks"; otherwise the call fails before it is sent.
 
+        An iterator among args (a generator, anything with __next__ but a
+        str, bytes, list, tuple or dict) is lent as a stream argument; it
+        needs a host whose hello lists "streams". A service that answers
+        with a stream returns a Stream (see call_stream).
+
         Failures raise a HostcallError: the host's as a RemoteError subclass
         of its code, ConnectionClosedError when the host went away.
         """
