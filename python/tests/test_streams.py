@@ -280,6 +280,10 @@ class ServeStreamTest(ServingCase):
         def values():
             return [1, 2]  # a list is one result
 
+        @reg.service("s")
+        def total(xs):
+            return sum(xs)  # xs: a Callback; iterating it opens the host's stream
+
         return reg
 
     def read_stream(self, seq):
@@ -317,6 +321,17 @@ class ServeStreamTest(ServingCase):
         self.assertEqual([len(b) for b in items], [65536, 80000 - 65536])
         self.assertEqual(b"".join(items), b"ab" * 40000)
         self.assertEqual(end, {"sequence": seq, "reply": []})
+
+    def test_stream_argument_received(self):
+        seq = self.next_seq()
+        self.h.send({"sequence": seq, "type": "call", "namespace": "s", "name": "total", "args": [{"callback": 4}]})
+        m, _ = self.h.read()
+        self.assertEqual((m["type"], m["callback"], m["args"]), ("callback", 4, []))
+        self.h.send({"sequence": m["sequence"], "more": True})
+        for i in range(1, 4):
+            self.h.send({"sequence": m["sequence"], "more": True, "reply": [i]})
+        self.h.send({"sequence": m["sequence"], "reply": []})
+        self.assertEqual(self.h.read()[0], {"sequence": seq, "reply": [6]})
 
     def test_cancel_while_waiting_for_credit(self):
         seq = self.next_seq()
