@@ -3,6 +3,7 @@
 package python_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 //
 //	host.count(ctx, n)     0 ... n-1, then errReadOnly if n is odd; reports an early stop
 //	host.blobs(size, n)    n items of size bytes, item i all byte i%256
+//	host.reader(n)         an io.Reader of n pattern bytes (byte i is i%256)
 //	host.sum(ctx, xs)      the sum of a stream the plugin lends
 //	host.firstk(ctx, xs, k) the first k items of a stream the plugin lends
 func addStreamServices(h *hostSide) {
@@ -45,6 +47,13 @@ func addStreamServices(h *hostSide) {
 				}
 			}
 		}
+	})
+	h.reg.AddService("host", "reader", func(n int) io.Reader {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(i)
+		}
+		return bytes.NewReader(b)
 	})
 	h.reg.AddService("host", "sum", func(ctx context.Context, xs iter.Seq2[int, error]) (int, error) {
 		s := 0
@@ -203,6 +212,11 @@ func TestPythonStreamsConsumed(t *testing.T) {
 	total := get[func(ctx context.Context, size, n int) (int, error)](t, p, "st", "total")
 	if n, err := total(ctx, 64<<10, 80); n != 80*64<<10 || err != nil {
 		t.Errorf("total(64 KiB, 80) = %d, %v", n, err)
+	}
+	// An io.Reader: chunks of at most 64 KiB, the last one small (base64).
+	readall := get[func(ctx context.Context, n int) (int, error)](t, p, "st", "readall")
+	if n, err := readall(ctx, 1<<20+100); n != 1<<20+100 || err != nil {
+		t.Errorf("readall(1 MiB + 100) = %d, %v", n, err)
 	}
 	// The plugin leaves early: the host's producer stops.
 	first := get[func(ctx context.Context, n, k int) ([]int, error)](t, p, "st", "first")

@@ -269,6 +269,16 @@ def total(ctx, size, n):
 
 
 @reg.service("st")
+def readall(ctx, n):
+    """The host's host.reader(n), an io.Reader of pattern bytes, checked:
+    chunks of bytes (blobs, or base64 below 512 bytes)."""
+    got = b"".join(host.call_stream("host", "reader", n, cancel=ctx, returns=bytes))
+    if got != bytes(i % 256 for i in range(n)):
+        raise ValueError("read %d bytes, not the pattern" % len(got))
+    return len(got)
+
+
+@reg.service("st")
 def first(ctx, n, k):
     """The first k items of host.count(n); the rest is left."""
     out = []
