@@ -20,7 +20,7 @@ import (
 const wantDemo = `add 3
 service add 30
 pair [7, "seven"]
-protocol 2 ['blobs', 'callbacks', 'cancel', 'codes', 'timeout']
+protocol 2 ['blobs', 'callbacks', 'cancel', 'codes', 'streams', 'timeout']
 echo small True
 echo big True
 has calc True has nope False

@@ -189,7 +189,7 @@ func (c *Conn) dispatch(req *wire.Request, blobs [][]byte) {
 		c.logf("dropped frame %d: no type, and no call of this end waits for it", req.Sequence)
 		return
 	}
-	if req.Type != wire.TypeCall && c.serving(req.Sequence) {
+	if req.Type != wire.TypeCall && req.Type != "" && c.serving(req.Sequence) {
 		c.replyError(req.Sequence, wire.CodeBadRequest,
 			fmt.Sprintf("sequence %d is already in flight: sequences must not be reused", req.Sequence))
 		return

@@ -32,6 +32,7 @@ from .client import (
     default,
 )
 from ._served import DEFAULT_WORKERS, Callback
+from ._stream import Stream
 from ._transport import host_urls
 from .context import Context
 from .errors import (
@@ -78,6 +79,7 @@ __all__ = [
     "Callback",
     "CanceledError",
     "Client",
+    "Stream",
     "ConnectionClosedError",
     "Context",
     "DEFAULT_MAX_FRAME",

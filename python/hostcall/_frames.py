@@ -60,10 +60,13 @@ def request(seq, typ, namespace=None, name=None, args_json=None, timeout=None, b
     return "".join(out).encode("utf-8")
 
 
-def response(seq, error=None, code=None, reply_json=None, ok=False, services=None, detail_json=None, blobs=None):
+def response(seq, error=None, code=None, reply_json=None, ok=False, services=None, detail_json=None, blobs=None, more=False):
     """One response frame (an answer to the host's request), sequence
-    first, then the blobs' lengths, as the Go end writes them."""
+    first, then more (a stream's opening frame and items) and the blobs'
+    lengths, as the Go end writes them."""
     out = ['{"sequence":%d' % seq]
+    if more:
+        out.append(',"more":true')
     if blobs:
         out.append(',"blobs":[' + ",".join(str(len(b)) for b in blobs) + "]")
     if reply_json is not None:

@@ -13,6 +13,7 @@ from ._pool import Pool
 from .context import CANCELED, UNAVAILABLE, Context, _Either
 from .errors import ConnectionClosedError, error_code, error_message
 from .registry import ANY, BYTES, CALLBACK, Function
+from ._stream import is_stream, produce
 
 DEFAULT_WORKERS = 32  # served calls that run at once (Client.serve's max_workers)
 
@@ -23,11 +24,18 @@ class _Call:
     """A request of the host, a call or a callback, from when it is read
     until it is answered."""
 
-    __slots__ = ("seq", "req", "blobs", "fn", "what", "ctx", "state")
+    __slots__ = ("seq", "req", "blobs", "fn", "what", "ctx", "state", "producer")
 
     def __init__(self, seq, req, blobs, fn, what, ctx):
         self.seq, self.req, self.blobs, self.fn, self.what, self.ctx = seq, req, blobs, fn, what, ctx
         self.state = _QUEUED
+        self.producer = None  # the stream's credit, once it answers with one
+
+    def end(self, reason):
+        self.ctx._end(reason)
+        p = self.producer
+        if p is not None:
+            p.wake()
 
 
 class _BadArgument(Exception):
@@ -74,7 +82,7 @@ class Served:
             self._ended = True
             calls = list(self._calls.values())
         for cl in calls:
-            cl.ctx._end(UNAVAILABLE)
+            cl.end(UNAVAILABLE)
 
     def drain(self, timeout):
         """Waits until every admitted call has answered, at most timeout
@@ -114,6 +122,9 @@ class Served:
             return
         if typ == "cancel":
             self._cancel(seq)
+            return
+        if typ == "credit":
+            self._credit(seq, req.get("args"))
             return
         reg = self.registry
         if reg is None:
@@ -195,10 +206,21 @@ class Served:
                 cl.state = None
         if cl is None:
             return
-        cl.ctx._end(CANCELED)
+        cl.end(CANCELED)
         if queued:
             self._reply_error(seq, "canceled", "call %d (%s) canceled before it started" % (seq, cl.what))
             self._done()
+
+    def _credit(self, seq, n):
+        """Lets the stream seq produces send n more bytes; a credit that is
+        not a positive integer, or for no stream, is ignored."""
+        if type(n) is not int or n <= 0:
+            return
+        with self._lock:
+            cl = self._calls.get(seq)
+        p = cl.producer if cl is not None else None
+        if p is not None:
+            p.grant(n)
 
     def _admit(self, req, blobs, fn, what):
         seq = req["sequence"]
@@ -276,6 +298,8 @@ class Served:
                 result = fn(args, cl.ctx)
             except BaseException as e:  # noqa: B902 - every failure of the function is its answer
                 return self._error(cl, e), None
+            if is_stream(result):  # a generator may use the callbacks: they stay lent until the end
+                return produce(self, cl, result)
         finally:
             for cb in callbacks:
                 cb._ended = True
@@ -387,6 +411,11 @@ class Callback:
         if left is not None and (timeout is None or left < timeout):
             timeout = left
         return self._client._callback(self._what, self._id, args, timeout, _Either(self._ctx, cancel), returns)
+
+    def __iter__(self):
+        """The items of the stream the host lent (a stream parameter, which
+        travels as a callback without arguments): iter(cb) is cb()."""
+        return iter(self())
 
     def __repr__(self):
         return "<hostcall.Callback %d: %s>" % (self._id, self._what)

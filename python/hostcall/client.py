@@ -7,11 +7,13 @@ import itertools
 import queue
 import threading
 import time
+import weakref
 
 from . import _frames
 from ._pool import waiting_on_peer
 from ._scan import Framer, TruncatedError
 from ._served import DEFAULT_WORKERS, Served
+from ._stream import STREAMS, Stream, check_streams, is_stream
 from ._transport import host_urls, open_urls
 from .errors import (
     BadReplyError,
@@ -26,7 +28,7 @@ from .errors import (
 from .registry import Registry
 
 PROTOCOL = 2
-FEATURES = ("cancel", "timeout", "codes", "blobs", "callbacks")
+FEATURES = ("cancel", "timeout", "codes", "blobs", "callbacks", STREAMS)
 SERVE = "serve"  # the feature of an end that serves requests
 DRAIN_TIMEOUT = 5.0  # seconds serve waits for running calls once the connection ended
 DEFAULT_MAX_FRAME = 64 << 20
@@ -38,7 +40,7 @@ _POLL = 0.02  # how often a wait looks at a cancel event, in seconds
 class _Pending:
     """A call waiting for its response."""
 
-    __slots__ = ("done", "resp", "blobs", "error", "on_done")
+    __slots__ = ("done", "resp", "blobs", "error", "on_done", "stream")
 
     def __init__(self, on_done=None):
         self.done = threading.Event()
@@ -46,6 +48,7 @@ class _Pending:
         self.blobs = None
         self.error = None
         self.on_done = on_done
+        self.stream = None  # the Stream once the host answered with one
 
     def finish(self):
         if self.on_done is not None:
@@ -140,10 +143,17 @@ class Client:
         served function (see Registry). It needs a host whose hello lists
         "callbacks"; otherwise the call fails before it is sent.
 
+        An iterator among args (a generator, anything with __next__ but a
+        str, bytes, list, tuple or dict) is lent as a stream argument; it
+        needs a host whose hello lists "streams". A service that answers
+        with a stream returns a Stream (see call_stream).
+
         Failures raise a HostcallError: the host's as a RemoteError subclass
         of its code, ConnectionClosedError when the host went away.
         """
         res = self.call_all(namespace, name, *args, timeout=timeout, cancel=cancel, returns=returns)
+        if isinstance(res, Stream):
+            return res
         if not res:
             return None
         if len(res) == 1:
@@ -151,12 +161,32 @@ class Client:
         return tuple(res)
 
     def call_all(self, namespace, name, *args, timeout=None, cancel=None, returns=None):
-        """call, returning the list of the service's results as it is."""
+        """call, returning the list of the service's results as it is (or
+        the Stream the host answered with)."""
         return self._call("%s.%s" % (namespace, name), "call", namespace, name, None, args, timeout, cancel, returns)
+
+    def call_stream(self, namespace, name, *args, timeout=None, cancel=None, returns=None):
+        """Calls a service that answers with a stream (PROTOCOL.md section 6,
+        "streams"; in Go a result of type iter.Seq, iter.Seq2, a channel or
+        an io.Reader) and returns the Stream: an iterator of its items, to
+        close (or use in a with block) when it is left early. call returns
+        the same Stream for such a service; call_stream also raises
+        BadReplyError when the answer is not a stream.
+
+        timeout and cancel bound the whole stream, not only its opening;
+        returns=bytes decodes every item as bytes (items that travel as
+        blobs are bytes anyway)."""
+        what = "%s.%s" % (namespace, name)
+        res = self._call(what, "call", namespace, name, None, args, timeout, cancel, returns)
+        if not isinstance(res, Stream):
+            raise BadReplyError("service %s: answered with results %s, not a stream" % (what, _frames.dumps(res)))
+        return res
 
     def _callback(self, what, cid, args, timeout, cancel, returns):
         """Calls the func the host lent as callback cid (a Callback's call)."""
         res = self._call(what, "callback", None, None, cid, args, timeout, cancel, returns)
+        if isinstance(res, Stream):
+            return res
         if not res:
             return None
         if len(res) == 1:
@@ -171,7 +201,7 @@ class Client:
             raise CanceledError("service %s: canceled by the caller" % what)
         if deadline is not None and timeout <= 0:
             raise DeadlineExceededError("service %s: timed out before the call" % what)
-        lend = [i for i, a in enumerate(args) if _lendable(a)]
+        lend = [i for i, a in enumerate(args) if _lendable(a) or is_stream(a)]
         if lend and typ != "call":
             raise HostcallError("service %s: argument %d is a function: a callback's own parameters are never funcs" % (what, lend[0]))
         feats = self._features_for(args, timeout, cancel, deadline, what, bool(lend))
@@ -183,8 +213,12 @@ class Client:
                                         % (what, lend[0]))
                 args = list(args)
                 for i in lend:
+                    fn = args[i]
+                    if is_stream(fn):
+                        check_streams(self, what, i)
+                        fn = _opener(fn)
                     try:
-                        cid_i = self._served.lend(args[i], "%s argument %d" % (what, i))
+                        cid_i = self._served.lend(fn, "%s argument %d" % (what, i))
                     except TypeError as e:
                         raise HostcallError("service %s: argument %d: %s" % (what, i, e)) from None
                     lent.append(cid_i)
@@ -197,10 +231,12 @@ class Client:
             ns_timeout = None
             if deadline is not None and "timeout" in feats:
                 ns_timeout = max(int((deadline - time.monotonic()) * 1e9), 1)
-            resp, rblobs = self._roundtrip(what, typ, namespace, name, args_json, ns_timeout, blobs, deadline, cancel, feats, cid)
+            resp, rblobs = self._roundtrip(what, typ, namespace, name, args_json, ns_timeout, blobs, deadline, cancel, feats, cid, returns)
         finally:
             for c in lent:
                 self._served.unlend(c)
+        if isinstance(resp, Stream):
+            return resp
         reply = resp.get("reply")
         if reply is None:
             reply = []
@@ -318,8 +354,9 @@ class Client:
         self._wait(self._hello_done, deadline, cancel, what, None, frozenset())
         return self.features(wait=False)
 
-    def _roundtrip(self, what, typ, namespace, name, args_json, ns_timeout, blobs, deadline, cancel, feats, cid=None):
+    def _roundtrip(self, what, typ, namespace, name, args_json, ns_timeout, blobs, deadline, cancel, feats, cid=None, returns=None):
         p = _Pending()
+        p.stream = (what, returns, deadline, cancel, feats)  # how to make the Stream, if the answer is one
         with self._lock:
             if self._closed is not None:
                 raise _closed_for(what, self._closed)
@@ -342,6 +379,9 @@ class Client:
             self._wait(p.done, deadline, cancel, what, seq, feats)
         if p.error is not None:
             raise p.error
+        if isinstance(p.stream, weakref.ref):
+            st, p.resp = p.resp, None  # from now on only the caller keeps it: dropping it cancels
+            return st, None
         resp = p.resp
         if resp.get("error") is not None or resp.get("code") is not None:
             msg = resp.get("error") or ""
@@ -406,6 +446,11 @@ class Client:
                 self._closed = err
             pending, self._pending = self._pending, {}
         for p in pending.values():
+            if isinstance(p.stream, weakref.ref):
+                st = p.stream()
+                if st is not None:
+                    st._end(err)
+                continue
             p.error = err
             p.finish()
         self._hello_done.set()
@@ -489,6 +534,9 @@ class Client:
             return
         blobs, over = fr.read_blobs(m.get("blobs"), True)
         seq = m["sequence"]
+        if "type" not in m and m.get("more") is True:
+            self._stream_frame(seq, m, blobs, over, f.size)
+            return
         if "type" in m:
             if over:
                 self._served.refuse(seq, "too_large", "request %d with blobs is over the frame limit of %d bytes" % (seq, self._max))
@@ -499,10 +547,46 @@ class Client:
         if p is None:
             self._served.no_type(seq)  # a response nobody waits for is dropped
             return
+        if isinstance(p.stream, weakref.ref):
+            st = p.stream()
+            if st is None:
+                return  # dropped by its consumer: its cancel is on its way
+            err = None
+            if over:
+                err = TooLargeError("hostcall: response with its blobs is over the frame limit of %d bytes" % self._max)
+            elif m.get("error") is not None or m.get("code") is not None:
+                err = remote_error(m.get("error") or "", m.get("code"), m.get("detail"))
+            st._end(err)
+            return
         if over:
             p.error = TooLargeError("hostcall: response with its blobs is over the frame limit of %d bytes" % self._max)
         p.resp, p.blobs = m, blobs
         p.finish()
+
+    def _stream_frame(self, seq, m, blobs, over, size):
+        """A frame of a stream (more: true): the first opens the call's
+        Stream and lets the call return; those with a reply are items."""
+        with self._lock:
+            p = self._pending.get(seq)
+        if p is None or p.stream is None or p.on_done is not None:
+            return  # abandoned: its cancel is on its way (or not a call)
+        first = not isinstance(p.stream, weakref.ref)
+        if first:
+            what, returns, deadline, cancel, feats = p.stream
+            st = Stream(self, seq, what, returns, deadline, cancel, feats)
+            p.stream = weakref.ref(st)  # the Pending does not keep it: its consumer does
+            p.resp = st  # until the call returns it
+        else:
+            st = p.stream()
+            if st is None:
+                return  # dropped by its consumer: its cancel is on its way
+        if over:
+            st._end(TooLargeError("hostcall: stream item with its blobs is over the frame limit of %d bytes" % self._max))
+            st._abandon()
+        elif "reply" in m:
+            st._push(m["reply"], blobs, size + sum(m.get("blobs") or ()))
+        if first:
+            p.finish()
 
     def _incoming(self):
         """What this end mostly reads, for messages."""
@@ -520,6 +604,16 @@ class Client:
             p.finish()
             return
         self._served.refuse(seq, code, why)
+
+
+def _opener(it):
+    """The callback that lends stream it: it takes no arguments and its
+    result is the stream (PROTOCOL.md section 6)."""
+
+    def stream():
+        return it
+
+    return stream
 
 
 def _lendable(a):
@@ -573,7 +667,7 @@ class NotHostedClient:
     def _fail(self, *args, **kwargs):
         raise NotHostedError("hostcall: not hosted: the plugin was started without --host-file")
 
-    call = call_all = has_namespace = get_manifest = list_services = serve = _fail
+    call = call_all = call_stream = has_namespace = get_manifest = list_services = serve = _fail
 
     def service(self, namespace, name, **kwargs):
         return self._fail

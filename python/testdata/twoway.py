@@ -11,6 +11,7 @@ waits for its context's end and reports it (report.canceled). The errors of
 the contract are registered under the codes the Go test registers.
 """
 
+import io
 import os
 import sys
 import threading
@@ -214,6 +215,111 @@ def hang(ctx):
         ctx.check()
 
     ctx.call("host", "hang", wait)
+
+
+# Streams (PROTOCOL.md section 6).
+
+
+@reg.service("st")
+def count(ctx, n):
+    """0 ... n-1, then NotFound when n is odd."""
+    for i in range(n):
+        yield i
+    if n % 2 == 1:
+        raise NotFound("count %d" % n)
+
+
+@reg.service("st")
+def endless(ctx, size):
+    """Items of size bytes until the consumer stops; reports how it ended."""
+    try:
+        while True:
+            yield b"y" * size
+    finally:
+        host.call("report", "canceled", "plugin stream stopped: %s" % ctx.reason)
+
+
+@reg.service("st")
+def data(n):
+    """n pattern bytes (byte i is i % 256), read in chunks from a file."""
+    return io.BytesIO(bytes(i % 256 for i in range(256)) * (n // 256) + bytes(range(n % 256)))
+
+
+@reg.service("st")
+def pull(ctx, n):
+    """Reads the host's host.count(n) whole; checks its items."""
+    got = 0
+    for x in ctx.call("host", "count", n):
+        if x != got:
+            raise ValueError("item %d is %r" % (got, x))
+        got += 1
+    return got
+
+
+@reg.service("st")
+def total(ctx, size, n):
+    """The bytes of the host's host.blobs(size, n), checked."""
+    t = 0
+    with host.call_stream("host", "blobs", size, n, cancel=ctx) as s:
+        for b in s:
+            if b != bytes([t // size % 256]) * size:
+                raise ValueError("blob at %d is wrong" % t)
+            t += len(b)
+    return t
+
+
+@reg.service("st")
+def readall(ctx, n):
+    """The host's host.reader(n), an io.Reader of pattern bytes, checked:
+    chunks of bytes (blobs, or base64 below 512 bytes)."""
+    got = b"".join(host.call_stream("host", "reader", n, cancel=ctx, returns=bytes))
+    if got != bytes(i % 256 for i in range(n)):
+        raise ValueError("read %d bytes, not the pattern" % len(got))
+    return len(got)
+
+
+@reg.service("st")
+def first(ctx, n, k):
+    """The first k items of host.count(n); the rest is left."""
+    out = []
+    with ctx.call("host", "count", n) as s:
+        for x in s:
+            if len(out) == k:
+                break
+            out.append(x)
+    return out
+
+
+@reg.service("st")
+def relay(ctx, n):
+    """The host's host.count(n), passed on as this call's own stream."""
+    return ctx.call("host", "count", n)
+
+
+@reg.service("st")
+def send(ctx, n, k):
+    """Lends the host a stream of 0 ... n-1 (host.sum, or host.firstk when
+    k >= 0); returns the host's answer and whether the stream was closed."""
+    closed = threading.Event()
+
+    def gen():
+        try:
+            for i in range(n):
+                yield i
+        finally:
+            closed.set()
+
+    if k < 0:
+        res = ctx.call("host", "sum", gen())
+    else:
+        res = ctx.call("host", "firstk", gen(), k)
+    return res, closed.wait(10)
+
+
+@reg.service("st")
+def take(ctx, xs):
+    """Sums the stream the host passes (a callback without arguments)."""
+    return sum(xs())
 
 
 def main():
