@@ -70,6 +70,19 @@ func addStreamServices(reg *registry.Registry, c *service.Client) {
 		defer r.Close()
 		return checkPattern(r)
 	})
+	var hostEndless func(ctx context.Context) (iter.Seq[int], error)
+	c.GetService("host", "endless", &hostEndless)
+	reg.AddService("st", "drain", func(ctx context.Context) (int, error) {
+		items, err := hostEndless(ctx)
+		if err != nil {
+			return 0, err
+		}
+		n := 0
+		for range items {
+			n++
+		}
+		return n, ctx.Err()
+	})
 	reg.AddService("st", "sum", func(ctx context.Context, xs iter.Seq[int]) int {
 		s := 0
 		for x := range xs {
@@ -131,6 +144,13 @@ func startStreamPlugin(t *testing.T, ctx context.Context, tr host.BindOption) (*
 	t.Helper()
 	h := newHostSide()
 	h.reg.AddService("host", "bytes", func(n int64) io.Reader { return io.LimitReader(&pattern{}, n) })
+	h.reg.AddService("host", "endless", func(ctx context.Context) iter.Seq[int] {
+		return func(yield func(int) bool) {
+			for i := 0; yield(i); i++ {
+			}
+			h.canceled <- fmt.Sprintf("host stream stopped: %v", context.Cause(ctx))
+		}
+	})
 	opts := []host.BindOption{host.WithCommand("serve"), host.WithExecOptions(twoWayEnvs)}
 	if tr != nil {
 		opts = append(opts, tr)
@@ -443,4 +463,39 @@ func TestStreamPeerKilled(t *testing.T) {
 	if err := p.Wait(); err == nil || !strings.Contains(err.Error(), "killed") {
 		t.Errorf("Wait = %v", err)
 	}
+}
+
+// The consumer killed mid-stream: the host's producer sees its context
+// end (the connection ended) and stops.
+func TestStreamConsumerKilled(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	p, h := startStreamPlugin(t, ctx, nil)
+	var drain func(ctx context.Context) (int, error)
+	var pid func() (int, error)
+	p.GetService("st", "drain", &drain)
+	p.GetService("kv", "pid", &pid)
+	n, err := pid()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := make(chan error, 1)
+	go func() {
+		_, err := drain(ctx)
+		res <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // the plugin consumes the host's stream meanwhile
+	syscall.Kill(n, syscall.SIGKILL)
+	select {
+	case s := <-h.canceled:
+		if !strings.HasPrefix(s, "host stream stopped") {
+			t.Errorf("the host's producer: %s", s)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the host's producer outlived its consumer, killed, by 30 s")
+	}
+	if err := <-res; !errors.Is(err, service.ErrClosed) {
+		t.Errorf("the host's call into the killed plugin: %v, want ErrClosed", err)
+	}
+	p.Wait()
 }

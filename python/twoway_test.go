@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -281,16 +282,20 @@ func TestPythonNestedCancel(t *testing.T) {
 		t.Errorf("innermost service: %s, want the plugin's canceled (depth 6)", where)
 	}
 
+	// The deadline travels down as each call's timeout; which level sees
+	// it expire first is a race, and a level that does cancels the calls
+	// below it: the innermost service ends past its deadline or canceled,
+	// at the right end either way.
 	for _, tt := range []struct {
 		n    int
-		want string
-	}{{5, "host context deadline exceeded"}, {4, "plugin deadline_exceeded"}} {
+		want []string
+	}{{5, []string{"host context deadline exceeded", "host context canceled"}}, {4, []string{"plugin deadline_exceeded", "plugin canceled"}}} {
 		tctx, tcancel := context.WithTimeout(ctx, 300*time.Millisecond)
 		if _, err := down(tctx, tt.n); !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("down(%d) with a deadline: %v", tt.n, err)
 		}
 		tcancel()
-		if where := recv(t, ctx, h.canceled); where != tt.want {
+		if where := recv(t, ctx, h.canceled); !slices.Contains(tt.want, where) {
 			t.Errorf("down(%d): innermost service: %s, want %s", tt.n, where, tt.want)
 		}
 	}

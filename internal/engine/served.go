@@ -168,23 +168,36 @@ func (c *Conn) release(cl *call) {
 		c.calls.Done()
 		return
 	}
-	c.running--
-	c.unhold(cl)
-	var next *call
-	if len(c.queue) > 0 && c.ctx.Err() == nil {
-		next = c.queue[0]
-		c.queue = c.queue[1:]
-		c.running++
-		next.started = true
-		c.calls.Add(1)
-	}
+	next := c.giveSlotLocked(cl)
 	c.mu.Unlock()
 	cl.cancel()
+	c.startNext(next)
+	c.calls.Done()
+}
+
+// giveSlotLocked gives cl's slot and bytes back and hands the slot to the
+// first queued call, which it returns (nil: none) for startNext. c.mu is
+// held.
+func (c *Conn) giveSlotLocked(cl *call) *call {
+	c.running--
+	c.unhold(cl)
+	if len(c.queue) == 0 || c.ctx.Err() != nil {
+		return nil
+	}
+	next := c.queue[0]
+	c.queue = c.queue[1:]
+	c.running++
+	next.started = true
+	c.calls.Add(1)
+	return next
+}
+
+// startNext signals room and runs the call giveSlotLocked handed the slot.
+func (c *Conn) startNext(next *call) {
 	c.signalRoom()
 	if next != nil {
 		go c.runCall(next)
 	}
-	c.calls.Done()
 }
 
 func (c *Conn) signalRoom() {

@@ -90,21 +90,9 @@ func (c *Conn) detach(cl *call) {
 		return
 	}
 	cl.detached = true
-	c.running--
-	c.unhold(cl)
-	var next *call
-	if len(c.queue) > 0 && c.ctx.Err() == nil {
-		next = c.queue[0]
-		c.queue = c.queue[1:]
-		c.running++
-		next.started = true
-		c.calls.Add(1)
-	}
+	next := c.giveSlotLocked(cl)
 	c.mu.Unlock()
-	c.signalRoom()
-	if next != nil {
-		go c.runCall(next)
-	}
+	c.startNext(next)
 }
 
 // creditCall adds the credit of a credit request to the stream of served
