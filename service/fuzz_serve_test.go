@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"runtime"
 	"slices"
@@ -37,6 +38,9 @@ type servedFrame struct {
 	OK        bool            `json:"ok"`
 	Error     string          `json:"error"`
 	Code      string          `json:"code"`
+	Detail    json.RawMessage `json:"detail"`
+	More      bool            `json:"more"`
+	Callback  uint64          `json:"callback"`
 }
 
 var fuzzCodes = []string{"unknown_namespace", "unknown_service", "bad_request", "bad_arguments", "service_error",
@@ -57,6 +61,13 @@ func fuzzServedRegistry(c *service.Client) *registry.Registry {
 		"panic":    func() { panic("fuzz") },
 		"callback": func(ctx context.Context, a int) (int, error) { return hostAdd(ctx, a, 1) },
 		"sum":      func(xs ...int) int { return len(xs) },
+		"count": func(n int) iter.Seq[int] {
+			return func(yield func(int) bool) {
+				for i := 0; i < n%1000 && yield(i); i++ {
+				}
+			}
+		},
+		"each": func(f func(int) error) error { return f(1) },
 	}})
 	return reg
 }
@@ -90,6 +101,13 @@ func FuzzServeRequests(f *testing.F) {
 		`{"sequence":6,"type":"call","namespace":"p","name":"wait","args":[]}{"sequence":6,"type":"cancel"}` +
 		`{"sequence":7,"type":"call","namespace":"p","name":"callback","args":[1]}{"sequence":3,"reply":[2]}` +
 		`{"sequence":8,"type":"call","namespace":"p","name":"sum","args":[[1,2],null]}`))
+	// Streams and callbacks (PROTOCOL.md section 6): credit, cancel, a
+	// callback's answer, and credit for nothing.
+	f.Add([]byte(`{"sequence":1,"reply":{"protocol":2,"features":["cancel","timeout","codes","blobs","callbacks","streams","serve"],"maxFrame":4096}}` + "\n" +
+		`{"sequence":1,"type":"call","namespace":"p","name":"count","args":[5]}{"sequence":1,"type":"credit","args":100}` +
+		`{"sequence":2,"type":"call","namespace":"p","name":"count","args":[999]}{"sequence":2,"type":"cancel"}{"sequence":9,"type":"credit","args":"x"}` +
+		`{"sequence":3,"type":"call","namespace":"p","name":"each","args":[{"callback":4}]}{"sequence":3,"reply":[]}` +
+		`{"sequence":4,"type":"callback","callback":7,"args":[1]}{"sequence":5,"type":"call","namespace":"p","name":"each","args":[{"callback":0}]}`))
 	f.Add([]byte(`]] garbage {"sequence":1,"type":"call","namespace":"p","name":"add","args":[1,,2]}{"sequence":1,"type":"call","namespace":"p","name":"wait"}` +
 		`{"sequence":1,"type":"call","namespace":"p","name":"add","args":[1,2]}{"sequence":9,"reply":[3]}{"sequence":2,"blobs":[-1]}{"type":"call"}` +
 		`{"sequence":3,"type":"call","namespace":"nope","name":"x"}{"sequence":4,"type":"launch"}{"sequence":5,"type":"hello","args":[1]}` +

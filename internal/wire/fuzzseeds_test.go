@@ -42,4 +42,8 @@ var seedStreams = []string{
 	`{"sequence":1,"blobs":[2],"sequence":2,"blobs":[3]}`,
 	// Deep nesting.
 	`{"sequence":3,"args":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}`,
+	// Protocol 2, section 6: streams, credit, callbacks, registered errors.
+	`{"sequence":2,"more":true}{"sequence":2,"more":true,"blobs":[2],"reply":[0]}` + "\nab" + `{"sequence":2,"reply":[]}`,
+	`{"sequence":2,"type":"credit","args":524288}{"sequence":3,"type":"callback","callback":7,"args":[1]}`,
+	`{"sequence":4,"error":"x","code":"kv.not_found","detail":{"Key":"k"}}{"sequence":5,"more":"yes"}`,
 }
