@@ -39,6 +39,8 @@ type bindConfig struct {
 	logger   *slog.Logger // see WithLogger
 
 	onConnect func(context.Context, *service.Client) // see OnConnect
+	onLeave   func(reason string)                      // Start's: a run's plugin sent a leave notice
+	restart   *RestartPolicy                           // Start's supervisor (WithRestart)
 	command   []string                               // Start's command (WithCommand)
 	exec      []pluginexec.ExecOption                // Start's exec options (WithExecOptions)
 }
@@ -218,8 +220,21 @@ func startSession(ctx context.Context, cfg *bindConfig, reg *registry.Registry, 
 			s.files = append(s.files, f)
 		}
 	}
-	opts := append(cfg.serve[:len(cfg.serve):len(cfg.serve)], WithCallerFrom(ctx), answerHello)
-	client := service.NewClient(r, w, service.WithServeOptions(opts...))
+	var client *service.Client
+	leave := func(c *serveConfig) {
+		logf := c.Logf
+		c.OnLeave = func(reason string) {
+			if logf != nil {
+				logf("%s asked to leave (%q): closing its connection", s.what, reason)
+			}
+			client.CloseWrite() // the plugin's Serve returns; its calls fail
+			if cfg.onLeave != nil {
+				cfg.onLeave(reason)
+			}
+		}
+	}
+	opts := append(cfg.serve[:len(cfg.serve):len(cfg.serve)], WithCallerFrom(ctx), answerHello, leave)
+	client = service.NewClient(r, w, service.WithServeOptions(opts...))
 	go func() { s.done <- hostError(sctx, client.Serve(sctx, reg)) }()
 	if cfg.onConnect != nil {
 		s.conn = make(chan struct{})

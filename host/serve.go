@@ -29,7 +29,18 @@ func Serve(ctx context.Context, reg *registry.Registry, r io.Reader, w io.Writer
 	}
 	cfg := newServeConfig(opts)
 	cfg.Registry = reg
-	return hostError(ctx, engine.New(r, w, cfg).Serve(ctx, reg))
+	var conn *engine.Conn
+	if cfg.OnLeave == nil {
+		logf := cfg.Logf
+		cfg.OnLeave = func(reason string) {
+			if logf != nil {
+				logf("the plugin asked to leave (%q): closing its connection", reason)
+			}
+			conn.CloseWrite()
+		}
+	}
+	conn = engine.New(r, w, cfg)
+	return hostError(ctx, conn.Serve(ctx, reg))
 }
 
 // hostError words an error of Serve.

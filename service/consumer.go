@@ -66,6 +66,14 @@ func (c *Client) GetService(ns, name string, fnPtr any) error {
 	return bindStub(func() *Client { return c }, ns, name, fnPtr)
 }
 
+// GetServiceVia fills *fnPtr like Client.GetService, with a func that
+// calls through the client that client returns at each call: for a
+// connection that is replaced while the func is in use, as a restarted
+// plugin's is (host.Running.GetService uses it).
+func GetServiceVia(client func() *Client, ns, name string, fnPtr any) error {
+	return bindStub(client, ns, name, fnPtr)
+}
+
 // bindStub fills the func fnPtr points to with a stub calling service
 // ns.name through the client that client returns at each call.
 func bindStub(client func() *Client, ns, name string, fnPtr any) error {

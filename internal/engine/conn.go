@@ -52,6 +52,11 @@ type Config struct {
 	// DefaultMaxPendingBytes): past it, reading stops until calls finish,
 	// as at the in-flight bound. A single call over it runs alone.
 	MaxPendingBytes int
+	// OnLeave, when set, takes the peer's leave notices (a plugin asking
+	// its host to stop it, PROTOCOL.md section 6, health): it runs in a
+	// goroutine of its own once the notice is answered. Without it a
+	// leave notice is answered unknown_service.
+	OnLeave func(reason string)
 }
 
 func (cfg Config) withDefaults() Config {

@@ -189,13 +189,20 @@ func (c *Conn) dispatch(req *wire.Request, blobs [][]byte) {
 		c.logf("dropped frame %d: no type, and no call of this end waits for it", req.Sequence)
 		return
 	}
-	if req.Type != wire.TypeCall && req.Type != "" && c.serving(req.Sequence) {
+	// Requests answered on the reader check their sequence here; calls
+	// that take a slot check it in admit.
+	health := req.Type == wire.TypeCall && req.Namespace == wire.HealthNamespace
+	if (req.Type != wire.TypeCall || health) && req.Type != "" && c.serving(req.Sequence) {
 		c.replyError(req.Sequence, wire.CodeBadRequest,
 			fmt.Sprintf("sequence %d is already in flight: sequences must not be reused", req.Sequence))
 		return
 	}
 	switch req.Type {
 	case wire.TypeCall:
+		if health {
+			c.answerHealth(req) // on the reader, ahead of the queue
+			return
+		}
 		c.admit(req, blobs, nil)
 	case wire.TypeHasNamespace:
 		c.reply(&wire.Response{Sequence: req.Sequence, OK: reg.HasNamespace(req.Namespace)})

@@ -66,3 +66,13 @@ var Features = []string{FeatureCancel, FeatureTimeout, FeatureCodes, FeatureBlob
 // blob when the peer accepts them: below it, base64 in the frame costs
 // less than the blob's bookkeeping.
 const MinBlob = 512
+
+// The health namespace (PROTOCOL.md section 6, health): answered by the
+// engine of every end that serves, whatever its registry holds.
+const (
+	HealthNamespace = "hostcall.health"
+	// HealthPing is answered with no results as soon as it is read.
+	HealthPing = "ping"
+	// HealthLeave, plugin to host: the plugin asks to be stopped.
+	HealthLeave = "leave"
+)
