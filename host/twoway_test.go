@@ -40,6 +40,7 @@ var twoWayManifest = pluginexec.Manifest{
 		{Path: []string{"stubborn"}, Type: "stubborn"},    // serves, ignores SIGTERM, never leaves
 		{Path: []string{"run", "once"}, Type: "run-once"}, // serves while it runs to completion
 		{Path: []string{"no", "serve"}, Type: "no-serve"}, // never serves: exits 3
+		{Path: []string{"crashloop"}, Type: "crashloop"},  // serves, then exits 7 after 50ms
 	},
 }
 
@@ -87,6 +88,10 @@ func pluginRegistry(c *service.Client) *registry.Registry {
 	addErrorServices(reg, c)
 	addCallbackServices(reg, c)
 	addStreamServices(reg, c)
+	reg.AddService("kv", "leave", func(ctx context.Context, reason string) error {
+		return c.Leave(ctx, reason) // asks the host to stop this plugin
+	})
+	reg.AddService("kv", "pinghost", func(ctx context.Context) error { return c.Ping(ctx) })
 	reg.AddService("kv", "block", func(ctx context.Context) error {
 		<-ctx.Done()
 		return ctx.Err()
@@ -110,6 +115,10 @@ func twoWayMain(args []string) int {
 		signal.Ignore(syscall.SIGTERM)
 		service.Serve(ctx, pluginRegistry(c))
 		select {} // never leaves
+	case len(args) > 0 && args[0] == "crashloop":
+		go service.Serve(ctx, pluginRegistry(c))
+		time.Sleep(50 * time.Millisecond)
+		return 7
 	case len(args) > 1 && args[0] == "run":
 		go service.Serve(ctx, pluginRegistry(c))
 		var wait func() error
