@@ -39,8 +39,8 @@ type bindConfig struct {
 	logger   *slog.Logger // see WithLogger
 
 	onConnect func(context.Context, *service.Client) // see OnConnect
-	onLeave   func(reason string)                      // Start's: a run's plugin sent a leave notice
-	restart   *RestartPolicy                           // Start's supervisor (WithRestart)
+	onLeave   func(reason string)                    // Start's: a run's plugin sent a leave notice
+	restart   *RestartPolicy                         // Start's supervisor (WithRestart)
 	command   []string                               // Start's command (WithCommand)
 	exec      []pluginexec.ExecOption                // Start's exec options (WithExecOptions)
 }
