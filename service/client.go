@@ -17,6 +17,12 @@ type Client struct {
 
 	logsMu sync.Mutex
 	logs   *logSink // the sink of LogHandler's handlers; nil before the first
+
+	in  io.Reader // the streams, for the orphan guard
+	out io.Writer
+
+	guardMu   sync.Mutex
+	guardStop func() // stops the orphan guard; nil without one
 }
 
 // ClientOption configures NewClient.
@@ -52,7 +58,7 @@ func NewClient(r io.Reader, w io.Writer, opts ...ClientOption) *Client {
 		}
 	}
 	cfg.Registry = nil // served by Serve
-	return &Client{conn: engine.New(r, w, cfg)}
+	return &Client{conn: engine.New(r, w, cfg), in: r, out: w}
 }
 
 // newFailedClient returns a client on which every call fails with err.
@@ -72,6 +78,13 @@ func (c *Client) Close() error {
 	wait := c.closeLogs()
 	err := c.conn.Close()
 	wait()
+	c.guardMu.Lock()
+	stop := c.guardStop
+	c.guardStop = func() {} // stopped, and never started again
+	c.guardMu.Unlock()
+	if stop != nil {
+		stop()
+	}
 	return err
 }
 

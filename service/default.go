@@ -19,6 +19,8 @@ var std struct {
 	urls       []string
 	client     *Client
 	logs       *logSink // LogHandler's
+	// keepRunning: KeepRunningWithoutHost was called.
+	keepRunning bool
 }
 
 // hostURLs returns the URLs from the flags, or from os.Args when the flags
@@ -67,6 +69,9 @@ func InitServiceClient(ctx context.Context) error {
 		return nil
 	}
 	std.client = c
+	if !std.keepRunning {
+		c.ExitWithoutHost(OrphanGrace) // an error: nothing to watch (not hosted, not descriptors)
+	}
 	return nil
 }
 
