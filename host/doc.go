@@ -29,6 +29,25 @@
 // call the plugin; OnConnect hands the host the client of each run that
 // Bind serves, for plugins run to completion. Calls nest both ways.
 //
+// # Health and supervision
+//
+// Running.Ping pings a long-lived plugin, which answers as soon as it
+// reads the ping, whatever its services are doing: a plugin that is
+// stopped, stuck or gone fails it within ctx's deadline. WithRestart makes
+// Start supervise the plugin: when it exits without being stopped, it is
+// started again with exponential backoff up to a limit (ErrRestartLimit),
+// its registry bound to the new process, OnRestart told each time, and the
+// funcs GetService filled call the new process. A plugin asks to be
+// stopped with service.Leave: the host closes its stream to it (a plugin
+// in service.Serve returns), stops it as Stop does and does not restart
+// it; Running.Left says so. Plugins ping the host with service.Ping.
+//
+//	p, err := host.Start(ctx, plug, reg, host.WithCommand("serve"),
+//		host.WithRestart(host.RestartPolicy{
+//			MaxRestarts: 5, Window: time.Minute,
+//			OnRestart: func(ev host.RestartEvent) { logger.Warn("restarted", "plugin", ev.Plugin, "exit", ev.Exit) },
+//		}))
+//
 // # Logs
 //
 // WithLogger makes every record a plugin logs with service.LogHandler

@@ -5,6 +5,9 @@ package host_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/hostcall/hostcall/host"
 	"github.com/hostcall/hostcall/internal/hosttest"
+	"github.com/hostcall/hostcall/pluginexec"
 	"github.com/hostcall/hostcall/service"
 )
 
@@ -183,7 +187,8 @@ func TestRestartLimit(t *testing.T) {
 	h := newHostSide()
 	var mu sync.Mutex
 	var got []host.RestartEvent
-	p := startTwoWay(t, ctx, h, "crashloop", host.WithRestart(host.RestartPolicy{
+	rec := hosttest.NewLogRecorder(slog.LevelInfo)
+	p := startTwoWay(t, ctx, h, "crashloop", host.WithLogger(slog.New(rec)), host.WithRestart(host.RestartPolicy{
 		Initial: 10 * time.Millisecond, Factor: 2, MaxRestarts: 3,
 		OnRestart: func(ev host.RestartEvent) {
 			mu.Lock()
@@ -216,6 +221,22 @@ func TestRestartLimit(t *testing.T) {
 	}
 	if len(got) != 3 {
 		t.Errorf("%d restart events, want 3", len(got))
+	}
+	// The logger was told too: each restart (or failed start), then the limit.
+	var restarted, limit int
+	for _, e := range rec.Entries() {
+		switch e.Msg {
+		case "plugin restarted", "plugin restart failed":
+			restarted++
+		case "plugin not restarted: restart limit reached":
+			limit++
+			if e.Level != slog.LevelError {
+				t.Errorf("the limit logged at %v", e.Level)
+			}
+		}
+	}
+	if restarted != 3 || limit != 1 {
+		t.Errorf("logged %d restarts and %d limits, want 3 and 1: %+v", restarted, limit, rec.Entries())
 	}
 }
 
@@ -286,4 +307,41 @@ func TestLeave(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A supervised plugin killed by a signal is started again, and the funcs
+// filled before call the new process. (The plugin here is this test
+// binary in its plugin mode, serving kv.)
+func ExampleWithRestart() {
+	ctx := context.Background()
+	exe, _ := os.Executable()
+	plug, err := pluginexec.NewPlugin(ctx, exe, pluginexec.WithEnv(twoWayEnv+"=1"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	restarted := make(chan host.RestartEvent, 1)
+	p, err := host.Start(ctx, plug, newHostSide().reg, host.WithCommand("serve"), host.WithExecOptions(twoWayEnvs),
+		host.WithRestart(host.RestartPolicy{
+			Initial:   50 * time.Millisecond,
+			OnRestart: func(ev host.RestartEvent) { restarted <- ev },
+		}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var pid func() (int, error)
+	p.GetService("kv", "pid", &pid)
+	first, _ := pid()
+	syscall.Kill(first, syscall.SIGKILL)
+
+	ev := <-restarted
+	fmt.Printf("restart %d after %v, killed: %v\n", ev.Restart, ev.Delay, strings.Contains(ev.Exit.Error(), "signal: killed"))
+	second, err := pid()
+	fmt.Println("answered by a new process:", err == nil && second != first)
+	fmt.Println("stop:", p.Stop(ctx))
+	// Output:
+	// restart 1 after 50ms, killed: true
+	// answered by a new process: true
+	// stop: <nil>
 }

@@ -1,8 +1,10 @@
 package host
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"time"
 )
@@ -54,7 +56,9 @@ var ErrRestartLimit = errors.New("restart limit reached")
 // to the new process with the same options, and tells OnRestart; the
 // Running's funcs from GetService call the new process from then on. A
 // plugin stopped by Stop, by the end of Start's ctx, or that sent a leave
-// notice is not restarted. Bind ignores it.
+// notice is not restarted. Each restart, failed start and the end of the
+// supervision is also logged to WithLogger's logger, when there is one.
+// Bind ignores it.
 func WithRestart(p RestartPolicy) BindOption {
 	return func(cfg *bindConfig) { cfg.restart = &p }
 }
@@ -119,6 +123,7 @@ func (r *Running) supervise() {
 		if r.policy.MaxRestarts >= 0 && len(recent) >= r.policy.MaxRestarts {
 			r.err = fmt.Errorf("host: %s: %w (%d restarts within %v); its last run: %w",
 				r.name, ErrRestartLimit, len(recent), r.policy.Window, orExit(inc.err))
+			r.log(slog.LevelError, "plugin not restarted: restart limit reached", "restarts", len(recent), "window", r.policy.Window, "exit", orExit(inc.err))
 			return
 		}
 		delay := r.policy.delay(len(recent))
@@ -138,6 +143,7 @@ func (r *Running) supervise() {
 				return
 			}
 			ev.Err = err
+			r.log(slog.LevelError, "plugin restart failed", "restart", ev.Restart, "exit", ev.Exit, "delay", delay, "err", err)
 			notified = r.notify(ev, notified)
 			inc = &incarnation{name: r.name, client: inc.client, end: func() {}, done: inc.done, err: err}
 			continue
@@ -151,8 +157,16 @@ func (r *Running) supervise() {
 		}
 		r.cur = next
 		r.mu.Unlock()
+		r.log(slog.LevelWarn, "plugin restarted", "restart", ev.Restart, "exit", ev.Exit, "delay", delay)
 		notified = r.notify(ev, notified)
 		inc = next
+	}
+}
+
+// log tells WithLogger's logger, if any, about the supervision.
+func (r *Running) log(level slog.Level, msg string, args ...any) {
+	if r.logger != nil {
+		r.logger.Log(context.Background(), level, msg, append([]any{"plugin", r.name}, args...)...)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -24,6 +25,7 @@ type Running struct {
 	ctx    context.Context // Start's: its end ends every run
 	launch func(ctx context.Context) (*incarnation, error)
 	policy *RestartPolicy // nil: no restarts
+	logger *slog.Logger   // WithLogger's, told of restarts; may be nil
 
 	stop     chan struct{} // closed by Stop: no restart from then on
 	stopOnce sync.Once
@@ -91,6 +93,7 @@ func Start(ctx context.Context, plug *pluginexec.Plugin, reg *registry.Registry,
 		name:   runName(plug, cmd),
 		ctx:    ctx,
 		policy: cfg.restart.withDefaults(),
+		logger: cfg.logger,
 		stop:   make(chan struct{}),
 		left:   make(chan struct{}),
 		done:   make(chan struct{}),

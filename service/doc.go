@@ -76,6 +76,19 @@
 // batches, and what a full queue drops is counted and reported. A host
 // that takes no records gets them as JSON lines on stderr.
 //
+// # Health and orphans
+//
+// Ping asks the host whether it answers; Leave asks it to stop this plugin
+// cleanly (the host closes its stream, so Serve returns, and a supervising
+// host does not restart the plugin). A plugin that serves answers the
+// host's pings itself, ahead of its calls.
+//
+// The default connection guards against orphans: once the host's end of
+// the pipes has closed (the host is gone), a plugin still running
+// OrphanGrace later exits with status 1, saying why on stderr.
+// KeepRunningWithoutHost opts out; Client.ExitWithoutHost guards an
+// explicit client.
+//
 // # Errors
 //
 // Failures reported by the host are *RemoteError values whose Is matches the
