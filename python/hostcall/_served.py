@@ -15,6 +15,12 @@ from .errors import ConnectionClosedError, error_code, error_message
 from .registry import ANY, BYTES, CALLBACK, Function
 from ._stream import is_stream, produce
 
+# The built-in health namespace (PROTOCOL.md section 6, health): every end
+# that serves answers its ping, and a host takes leave notices. It is
+# reserved: a registry's namespace of that name is never reached by calls.
+HEALTH = "hostcall.health"
+PING, LEAVE = "ping", "leave"
+
 DEFAULT_WORKERS = 32  # served calls that run at once (Client.serve's max_workers)
 
 _QUEUED, _RUNNING = 0, 1
@@ -130,11 +136,16 @@ class Served:
         if reg is None:
             self._reply_error(seq, "bad_request", "this plugin serves no requests (got %s)" % _frames.dumps(typ))
             return
-        if typ != "call" and self._in_flight(seq):
+        ns = req.get("namespace") or ""
+        health = typ == "call" and ns == HEALTH
+        # Requests answered here check their sequence here; calls that run
+        # in the pool check it in _admit.
+        if (typ != "call" or health) and self._in_flight(seq):
             self._reply_error(seq, "bad_request", "sequence %d is already in flight: sequences must not be reused" % seq)
             return
-        ns = req.get("namespace") or ""
-        if typ == "call":
+        if health:
+            self._health(seq, req.get("name") or "")  # here, on the reader: ahead of the calls queued for a worker
+        elif typ == "call":
             self._admit(req, blobs, None, "%s.%s" % (ns, req.get("name") or ""))
         elif typ == "hasNamespace":
             self._reply(_frames.response(seq, ok=reg.has_namespace(ns)))
@@ -172,6 +183,20 @@ class Served:
         """Answers a request that could not be read, when this end serves."""
         if self.registry is not None:
             self._reply_error(seq, code, message)
+
+    def _health(self, seq, name):
+        """Answers a call of the health namespace (PROTOCOL.md section 6,
+        health) as soon as it is read, whatever the registry holds and
+        whatever the workers are doing: a ping with no results; a leave
+        notice with unknown_service, since only a host takes them."""
+        what = "%s.%s" % (HEALTH, name)
+        if name == PING:
+            self._reply(_frames.response(seq, reply_json="[]"))
+        elif name == LEAVE:
+            self._reply_error(seq, "unknown_service", "%s: this end takes no leave notices (only a host does)" % what)
+        else:
+            self._reply_error(seq, "unknown_service", "%s: unknown service %s (the health namespace has ping and leave)"
+                              % (_printable(what), _frames.dumps(name)))
 
     def _reply_unknown_namespace(self, seq, ns):
         self._reply_error(seq, "unknown_namespace", "%s: unknown namespace %s" % (ns, _frames.dumps(ns)))
@@ -360,6 +385,14 @@ class Served:
                 raise _BadArgument('argument %d: want a callback, {"callback":id} with id > 0, or null, got %s'
                                    % (i, _frames.dumps(a)))
         return a
+
+
+def _printable(s):
+    """s as it is when it has no control characters, else quoted (JSON), as
+    the Go end words names in its messages."""
+    if any(c < " " or c == "\x7f" for c in s):
+        return _frames.dumps(s)
+    return s
 
 
 def _bytes_arg(i, a, blobs):

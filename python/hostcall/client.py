@@ -12,7 +12,7 @@ import weakref
 from . import _frames
 from ._pool import waiting_on_peer
 from ._scan import Framer, TruncatedError
-from ._served import DEFAULT_WORKERS, Served
+from ._served import DEFAULT_WORKERS, HEALTH, LEAVE, PING, Served
 from ._stream import STREAMS, Stream, check_streams, is_stream
 from ._transport import host_urls, open_urls
 from .errors import (
@@ -271,6 +271,38 @@ class Client:
         """The names of the services of namespace, sorted."""
         resp = self._simple("listServices", namespace, timeout)
         return sorted(resp.get("services") or [])
+
+    # Health (PROTOCOL.md section 6, health).
+
+    def ping(self, timeout=None, cancel=None):
+        """Asks the host whether it is there and answers: returns None once
+        it has (a call of hostcall.health.ping). The host answers as soon
+        as it reads the ping, ahead of the calls waiting for a slot, so
+        returning says that the host reads, dispatches and writes.
+
+        timeout (seconds) and cancel (a threading.Event, or a served call's
+        Context) bound the wait as for call: DeadlineExceededError says the
+        host did none of that in time. ConnectionClosedError when the
+        connection is gone; a RemoteError (UnknownNamespaceError from a
+        host older than the health namespace) when the host refuses it.
+        """
+        self._call("%s.%s" % (HEALTH, PING), "call", HEALTH, PING, None, (), timeout, cancel, None)
+
+    def leave(self, reason="", timeout=None, cancel=None):
+        """Asks the host to stop this plugin cleanly, saying why (a call of
+        hostcall.health.leave): the host answers, and leave returns None,
+        then closes its stream to the plugin, so a serve returns (and the
+        plugin exits as it would when the host stops it); a host that
+        supervises the plugin does not restart it. Calls to the host fail
+        with ConnectionClosedError from then on.
+
+        timeout and cancel as for call. A host that takes no leave notices
+        answers with an error, raised as its RemoteError (an end that is
+        not a host answers UnknownServiceError).
+        """
+        if not isinstance(reason, str):
+            raise TypeError("hostcall: leave: the reason is a str, not %s" % type(reason).__name__)
+        self._call("%s.%s" % (HEALTH, LEAVE), "call", HEALTH, LEAVE, None, (reason,), timeout, cancel, None)
 
     def _simple(self, typ, namespace, timeout):
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -667,7 +699,7 @@ class NotHostedClient:
     def _fail(self, *args, **kwargs):
         raise NotHostedError("hostcall: not hosted: the plugin was started without --host-file")
 
-    call = call_all = call_stream = has_namespace = get_manifest = list_services = serve = _fail
+    call = call_all = call_stream = has_namespace = get_manifest = list_services = serve = ping = leave = _fail
 
     def service(self, namespace, name, **kwargs):
         return self._fail

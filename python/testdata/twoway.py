@@ -7,8 +7,9 @@
 
 Its services call the host back: kv.put logs the key through audit.log;
 kv.down and kv.depth go down through host.down and host.depth; at 0 kv.down
-waits for its context's end and reports it (report.canceled). The errors of
-the contract are registered under the codes the Go test registers.
+waits for its context's end and reports it (report.canceled). kv.pinghost
+pings the host, kv.leave sends it a leave notice. The errors of the contract
+are registered under the codes the Go test registers.
 """
 
 import io
@@ -120,6 +121,32 @@ def most():
     """The most calls of work that ran at once."""
     with lock:
         return running["max"]
+
+
+# Health (PROTOCOL.md section 6, health).
+
+
+@reg.service("kv")
+def block(ctx):
+    """Holds a worker until its call is canceled; says it runs through
+    audit.log ("block"), from a thread of its own so that the worker never
+    waits for the host (which would let another worker start)."""
+    threading.Thread(target=host.call, args=("audit", "log", "block"), daemon=True).start()
+    ctx.wait()
+    ctx.check()
+
+
+@reg.service("kv")
+def pinghost(ctx):
+    """Pings the host: None once it answers."""
+    host.ping(timeout=10, cancel=ctx)
+
+
+@reg.service("kv")
+def leave(ctx, reason):
+    """Asks the host to stop this plugin: the host answers, then closes its
+    stream, so serve returns and the plugin exits 0."""
+    host.leave(reason, cancel=ctx)
 
 
 # Errors.
