@@ -292,16 +292,35 @@ func TestFloodPluginThatDoesNotServe(t *testing.T) {
 		t.Fatalf("writing the flood: %v", err)
 	}
 	h.seq = n
-	last := h.nextSeq()
-	h.send(fmt.Sprintf(`{"sequence":%d,"type":"hasNamespace","namespace":"p"}`+"\n", last))
 	h.resume()
+	// A request after the flood is refused too, but its refusal is dropped
+	// like the flood's while the writer's queue is full: the host asks
+	// again, each second, until one is answered as the queue drains.
+	asked := map[uint64]bool{}
+	ask := func() {
+		seq := h.nextSeq()
+		asked[seq] = true
+		h.send(fmt.Sprintf(`{"sequence":%d,"type":"hasNamespace","namespace":"p"}`+"\n", seq))
+	}
+	ask()
 	answered, size, prev := 0, 0, uint64(0)
-	for {
-		r := h.next("response", "the refusals of the flood")
+	for start := time.Now(); ; {
+		r := h.nextWithin("response", "the refusals of the flood", time.Second)
+		if r == nil {
+			if time.Since(start) > watchdog {
+				t.Fatalf("the refusals of the flood: no answer to %d requests after it within %v: hung", len(asked), watchdog)
+			}
+			ask()
+			continue
+		}
 		seq := *r.msg.Sequence
-		if seq == last {
-			if want := notServing(last, "hasNamespace"); r.raw != want {
+		if asked[seq] {
+			if want := notServing(seq, "hasNamespace"); r.raw != want {
 				t.Errorf("the request after the flood: answered\n\t%s\nwant\n\t%s", r.raw, want)
+			}
+			// Those asked after it come now, the queue having room.
+			for later := seq + 1; later <= h.seq; later++ {
+				h.expect("a request after the flood", notServing(later, "hasNamespace"))
 			}
 			break
 		}
