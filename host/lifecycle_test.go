@@ -3,6 +3,7 @@
 package host_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -104,6 +105,12 @@ func TestPingStalledPlugin(t *testing.T) {
 	}
 	if err := syscall.Kill(n, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
+	}
+	// kill returns before the signal stops the process: wait until it has.
+	for deadline := time.Now().Add(10 * time.Second); procState(n) != 'T'; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("plugin %d not stopped 10 s after SIGSTOP (state %c)", n, procState(n))
+		}
 	}
 	pctx, pcancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer pcancel()
@@ -344,4 +351,18 @@ func ExampleWithRestart() {
 	// restart 1 after 50ms, killed: true
 	// answered by a new process: true
 	// stop: <nil>
+}
+
+// procState returns the state letter of process pid (/proc/pid/stat), 0
+// when it cannot be read.
+func procState(pid int) byte {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	i := bytes.LastIndexByte(b, ')') // the command may hold spaces and parentheses
+	if i < 0 || i+2 >= len(b) {
+		return 0
+	}
+	return b[i+2]
 }

@@ -59,8 +59,24 @@ func (cl *call) MinBlob() int { return cl.c.BlobThreshold() }
 // Emit sends one item once the caller's credit allows it. An item larger
 // than the credit left goes when any is left, so that the caller holds at
 // most its window and one frame.
+//
+// To a peer that takes batches, an item without blobs joins the frame of
+// the items before it while that frame still waits for the writer (the
+// writer is busy): a fast producer sends many items per frame, and a
+// slow one, or an idle writer, one.
 func (cl *call) Emit(reply []byte, blobs [][]byte) error {
 	c := cl.c
+	batch := len(blobs) == 0 && len(reply) > 2 && reply[0] == '[' && reply[len(reply)-1] == ']' && c.PeerHas(wire.FeatureBatches)
+	if batch {
+		if err := cl.awaitCredit(); err != nil {
+			return err
+		}
+		item := reply[1 : len(reply)-1]
+		if c.wr.Extend(cl, item, min(c.maxFrame(), maxBatch)) {
+			cl.credit.Add(-int64(1 + len(item))) // the comma and the item
+			return nil
+		}
+	}
 	lengths := blobLengths(blobs)
 	frame := wire.AppendResponse(wire.GetBuf(), &wire.Response{Sequence: cl.req.Sequence, More: true, Reply: reply, Blobs: lengths})
 	defer wire.PutBuf(frame)
@@ -70,6 +86,22 @@ func (cl *call) Emit(reply []byte, blobs [][]byte) error {
 	if max := c.maxFrame(); size > int64(max) {
 		return fmt.Errorf("%s: %w: a stream item of %d bytes is over the frame limit of %d bytes", cl.name, wire.ErrTooLarge, size, max)
 	}
+	if err := cl.awaitCredit(); err != nil {
+		return err
+	}
+	cl.credit.Add(-size)
+	if batch {
+		return c.wr.SendExtendable(cl.Context, frame, cl)
+	}
+	return c.wr.SendBlobs(cl.Context, frame, blobs)
+}
+
+// maxBatch bounds a frame of batched items: the consumer gets them while
+// the producer goes on.
+const maxBatch = 64 << 10
+
+// awaitCredit waits until the stream has credit left or the call ends.
+func (cl *call) awaitCredit() error {
 	for cl.credit.Load() <= 0 {
 		select {
 		case <-cl.creditCh:
@@ -77,8 +109,7 @@ func (cl *call) Emit(reply []byte, blobs [][]byte) error {
 			return cl.Err()
 		}
 	}
-	cl.credit.Add(-size)
-	return c.wr.SendBlobs(cl.Context, frame, blobs)
+	return nil
 }
 
 // detach gives a streaming call's in-flight slot and bytes back, and
@@ -133,7 +164,8 @@ type Stream struct {
 	what string
 
 	mu       sync.Mutex
-	items    []streamItem
+	items    []streamItem // items[head:] are waiting; the slice is reused once emptied
+	head     int
 	held     int64         // bytes of the items delivered and not consumed yet
 	consumed int64         // bytes consumed since the last credit request
 	wake     chan struct{} // closed when an item or the end arrives; nil when nobody waits
@@ -143,15 +175,16 @@ type Stream struct {
 }
 
 type streamItem struct {
-	reply []byte
+	item  []byte // the item's JSON value
 	blobs [][]byte
-	size  int64
+	size  int64 // the bytes of credit it stands for
 }
 
-// Next returns the next item: the JSON array of it and its blobs. At the
+// Next returns the next item: its JSON value and the blobs of the frame
+// it came in (which a value that is a number may name). At the
 // end of the stream it returns io.EOF, or the error that ended it. When
 // ctx ends first it returns ctx's error, and the stream stays usable.
-func (s *Stream) Next(ctx context.Context) (reply []byte, blobs [][]byte, err error) {
+func (s *Stream) Next(ctx context.Context) (item []byte, blobs [][]byte, err error) {
 	for {
 		if ctx != nil && ctx.Err() != nil {
 			// Checked first: a consumer whose context ended stops, even
@@ -159,10 +192,12 @@ func (s *Stream) Next(ctx context.Context) (reply []byte, blobs [][]byte, err er
 			return nil, nil, ContextError(s.what, s.seq, ctx.Err())
 		}
 		s.mu.Lock()
-		if len(s.items) > 0 {
-			it := s.items[0]
-			s.items[0] = streamItem{}
-			s.items = s.items[1:]
+		if s.head < len(s.items) {
+			it := s.items[s.head]
+			s.items[s.head] = streamItem{}
+			if s.head++; s.head == len(s.items) {
+				s.items, s.head = s.items[:0], 0
+			}
 			s.held -= it.size
 			s.consumed += it.size
 			grant := int64(0)
@@ -173,7 +208,7 @@ func (s *Stream) Next(ctx context.Context) (reply []byte, blobs [][]byte, err er
 			if grant > 0 {
 				s.c.sendCredit(ctx, s.seq, grant)
 			}
-			return it.reply, it.blobs, nil
+			return it.item, it.blobs, nil
 		}
 		switch {
 		case s.closed:
@@ -208,7 +243,7 @@ func (s *Stream) Close() {
 		return
 	}
 	s.closed = true
-	s.items, s.held = nil, 0
+	s.items, s.head, s.held = nil, 0, 0
 	ended := s.ended
 	s.mu.Unlock()
 	if !ended && s.c.take(s.seq) != nil {
@@ -216,28 +251,68 @@ func (s *Stream) Close() {
 	}
 }
 
-// push queues an item; the reader calls it. A producer that sends past its
-// credit (the window, and one frame beyond) ends the stream: its consumer
-// does not hold more than it granted.
-func (s *Stream) push(reply []byte, blobs [][]byte, size int64) {
+// push queues an item, and reports whether the stream takes more; the
+// reader calls it. A producer that sends past its credit (the window, and
+// one frame beyond) ends the stream: its consumer does not hold more than
+// it granted.
+func (s *Stream) push(item []byte, blobs [][]byte, size int64) bool {
 	s.mu.Lock()
 	if s.closed || s.ended {
 		s.mu.Unlock()
-		return
+		return false
 	}
 	if s.held+size > wire.StreamWindow+int64(s.c.cfg.MaxFrame) {
 		s.mu.Unlock()
-		s.end(fmt.Errorf("service %s: %w: the peer sent past its credit (%d bytes held, window %d)",
+		s.fail(fmt.Errorf("service %s: %w: the peer sent past its credit (%d bytes held, window %d)",
 			s.what, wire.ErrBadReply, s.held+size, wire.StreamWindow))
-		if s.c.take(s.seq) != nil {
-			s.c.sendCancel(s.seq)
-		}
-		return
+		return false
 	}
-	s.items = append(s.items, streamItem{reply: reply, blobs: blobs, size: size})
+	if len(s.items) == cap(s.items) && s.head > 0 {
+		// Full, with consumed items in front: move the waiting ones down
+		// rather than grow, so that a consumer always a few items behind
+		// does not make the slice grow with the stream's length.
+		n := copy(s.items, s.items[s.head:])
+		clear(s.items[n:])
+		s.items, s.head = s.items[:n], 0
+	}
+	s.items = append(s.items, streamItem{item: item, blobs: blobs, size: size})
 	s.held += size
 	s.signal()
 	s.mu.Unlock()
+	return true
+}
+
+// pushItems queues the items of one frame: its reply, an array of one
+// item or, batched, of several. The frame's size is counted with its last
+// item, so that credit is granted once the whole frame is consumed.
+func (s *Stream) pushItems(reply []byte, blobs [][]byte, size int64) {
+	var one [1][]byte
+	items := one[:0]
+	err := wire.EachElement(reply, func(elem []byte) { items = append(items, elem) })
+	if err == nil && len(items) == 0 {
+		err = errors.New("no item")
+	}
+	if err != nil {
+		s.fail(fmt.Errorf("service %s: %w: a stream item frame's reply is not an array of items: %v", s.what, wire.ErrBadReply, err))
+		return
+	}
+	for i, item := range items {
+		n := int64(0)
+		if i == len(items)-1 {
+			n = size
+		}
+		if !s.push(item, blobs, n) {
+			return
+		}
+	}
+}
+
+// fail ends the stream with err and stops its producer.
+func (s *Stream) fail(err error) {
+	s.end(err)
+	if s.c.take(s.seq) != nil {
+		s.c.sendCancel(s.seq)
+	}
 }
 
 // end ends the stream with err (nil: the producer finished it).
@@ -286,7 +361,7 @@ func (c *Conn) deliverItem(resp *wire.Response, blobs [][]byte, size int64) {
 	st := p.stream
 	c.mu.Unlock()
 	if len(resp.Reply) > 0 {
-		st.push(resp.Reply, blobs, size)
+		st.pushItems(resp.Reply, blobs, size)
 	}
 	if first {
 		p.finish()

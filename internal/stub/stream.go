@@ -15,7 +15,9 @@ import (
 // each item's JSON array and blobs, then io.EOF or the error that ended
 // the stream; Close abandons it.
 type Items interface {
-	Next(ctx context.Context) (reply []byte, blobs [][]byte, err error)
+	// Next returns the next item, its JSON value, and the blobs of its
+	// frame; io.EOF at the end.
+	Next(ctx context.Context) (item []byte, blobs [][]byte, err error)
 	Close()
 }
 
@@ -71,16 +73,20 @@ type streamReader struct {
 
 // next returns the next item decoded, io.EOF at the end.
 func (r *streamReader) next() (reflect.Value, error) {
-	reply, blobs, err := r.items.Next(r.ctx)
+	item, blobs, err := r.items.Next(r.ctx)
 	if err != nil {
 		return reflect.Value{}, err
 	}
-	iter := wire.JSON.BorrowIterator(reply)
-	defer wire.JSON.ReturnIterator(iter)
-	if !iter.ReadArray() {
-		return reflect.Value{}, fmt.Errorf("%s: %w: stream item %d is not a one-element array", r.sig.what, wire.ErrBadReply, r.n)
+	// The decoder takes a number that ends its input for a truncated one:
+	// the byte after the item (the ',' or ']' of its frame's array, which
+	// the item's capacity still holds) ends it instead.
+	in := item
+	if cap(item) > len(item) {
+		in = item[:len(item)+1]
 	}
-	v, err := r.sig.decodeValue(iter, reply, r.n, r.sig.item, blobs, "stream item")
+	iter := wire.JSON.BorrowIterator(in)
+	defer wire.JSON.ReturnIterator(iter)
+	v, err := r.sig.decodeValue(iter, item, true, r.n, r.sig.item, blobs, "stream item")
 	r.n++
 	return v, err
 }

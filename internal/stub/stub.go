@@ -221,12 +221,13 @@ func (s *Sig) DecodeResults(reply []byte, blobs [][]byte) ([]reflect.Value, erro
 // decoded again for that, on the error path only), in clean text whatever
 // the peer sent.
 func (s *Sig) decodeResult(iter *jsoniter.Iterator, reply []byte, i int, blobs [][]byte) (reflect.Value, error) {
-	return s.decodeValue(iter, reply, i, s.outs[i], blobs, "result")
+	return s.decodeValue(iter, reply, false, i, s.outs[i], blobs, "result")
 }
 
-// decodeValue decodes value i of reply, at iter, into type t; what names
-// it in errors.
-func (s *Sig) decodeValue(iter *jsoniter.Iterator, reply []byte, i int, t reflect.Type, blobs [][]byte, what string) (reflect.Value, error) {
+// decodeValue decodes value number i, at iter, into type t; what names it
+// in errors. raw, for the errors' account of what came, is the value's own
+// JSON when alone is set, else the reply array whose element i it is.
+func (s *Sig) decodeValue(iter *jsoniter.Iterator, raw []byte, alone bool, i int, t reflect.Type, blobs [][]byte, what string) (reflect.Value, error) {
 	v := reflect.New(t)
 	if t == bytesType && iter.WhatIsNext() == jsoniter.NumberValue {
 		k := iter.ReadInt()
@@ -238,8 +239,13 @@ func (s *Sig) decodeValue(iter *jsoniter.Iterator, reply []byte, i int, t reflec
 	}
 	iter.ReadVal(v.Interface())
 	if iter.Error != nil {
-		return v, fmt.Errorf("%s: %w: %s %d (%v): %s", s.what, wire.ErrBadReply, what, i, t,
-			wire.DecodeElemError(t, reply, i, iter.Error))
+		var came string
+		if alone {
+			came = wire.DecodeValueError(t, raw, iter.Error)
+		} else {
+			came = wire.DecodeElemError(t, raw, i, iter.Error)
+		}
+		return v, fmt.Errorf("%s: %w: %s %d (%v): %s", s.what, wire.ErrBadReply, what, i, t, came)
 	}
 	return v.Elem(), nil
 }

@@ -50,6 +50,9 @@ const (
 	// FeatureStreams: the end takes streamed responses ("more":true) and
 	// credit requests (PROTOCOL.md section 6, streams).
 	FeatureStreams = "streams"
+	// FeatureBatches: the end takes stream item frames whose reply holds
+	// several items (PROTOCOL.md section 6, streams).
+	FeatureBatches = "batches"
 )
 
 // StreamWindow is the credit every stream starts with, in bytes of frames
@@ -60,7 +63,7 @@ const StreamWindow = 1 << 20
 const DefaultMaxFrame = 64 << 20
 
 // Features is what this implementation lists in its hello, either end.
-var Features = []string{FeatureCancel, FeatureTimeout, FeatureCodes, FeatureBlobs, FeatureCallbacks, FeatureStreams}
+var Features = []string{FeatureCancel, FeatureTimeout, FeatureCodes, FeatureBlobs, FeatureCallbacks, FeatureStreams, FeatureBatches}
 
 // MinBlob is the size from which a []byte argument or result travels as a
 // blob when the peer accepts them: below it, base64 in the frame costs

@@ -32,6 +32,10 @@ type Writer struct {
 	writing bool          // a write is in progress, by the loop or a sender
 	closed  bool
 	err     error
+	// tail owns the last frame of the queue, which ends "]}\n" and may be
+	// extended by Extend until the writer takes it; nil when there is none.
+	tail      any
+	tailStart int // where that frame begins in the queue
 
 	wake chan struct{}
 	done chan struct{}
@@ -146,6 +150,7 @@ func (w *Writer) sendNow(frame []byte, blobs [][]byte) error {
 		}
 		w.queue = append(head, w.queue...)
 		w.spare = nil
+		w.tail = nil // its offset moved
 	} else {
 		w.drain() // frames queued meanwhile: one more write, no hand-off
 	}
@@ -164,6 +169,7 @@ func (w *Writer) take() []byte {
 	out := w.queue
 	w.queue = w.spare[:0]
 	w.spare = nil
+	w.tail = nil
 	w.writing = true
 	w.signalSpace()
 	return out
@@ -197,6 +203,7 @@ func (w *Writer) drain() {
 		}
 		if n < len(out) {
 			w.queue = append(out[n:len(out):len(out)], w.queue...)
+			w.tail = nil // its offset moved
 			return
 		}
 		w.recycle(out)
@@ -215,6 +222,7 @@ func (w *Writer) fail(err error) {
 	w.err = err
 	w.closed = true
 	w.queue = nil
+	w.tail = nil
 	w.signalSpace()
 }
 
@@ -232,6 +240,12 @@ func skip(parts [][]byte, n int) [][]byte {
 
 // enqueue queues frame and blobs for the writer's goroutine.
 func (w *Writer) enqueue(ctx context.Context, frame []byte, blobs [][]byte) error {
+	return w.enqueueOwned(ctx, frame, blobs, nil)
+}
+
+// enqueueOwned is enqueue for a frame that owner may extend (Extend) while
+// it is the queue's last; owner nil for any other frame.
+func (w *Writer) enqueueOwned(ctx context.Context, frame []byte, blobs [][]byte, owner any) error {
 	var cancel <-chan struct{}
 	if ctx != nil {
 		cancel = ctx.Done()
@@ -258,6 +272,7 @@ func (w *Writer) enqueue(ctx context.Context, frame []byte, blobs [][]byte) erro
 		}
 		return err
 	}
+	w.tail, w.tailStart = owner, len(w.queue)
 	w.queue = append(w.queue, frame...)
 	for _, b := range blobs {
 		w.queue = append(w.queue, b...)
@@ -285,6 +300,7 @@ func (w *Writer) Close(flush bool) {
 		if !flush {
 			w.queue = nil
 		}
+		w.tail = nil
 		w.signalSpace()
 	}
 	w.mu.Unlock()

@@ -397,9 +397,9 @@ func (h *hostile) expectSet(what string, wants ...string) {
 
 // pluginHello is the hello the plugin says, serving or not.
 func pluginHello(seq uint64, serving bool, maxFrame int) string {
-	features := `["cancel","timeout","codes","blobs","callbacks","streams"]`
+	features := `["cancel","timeout","codes","blobs","callbacks","streams","batches"]`
 	if serving {
-		features = `["cancel","timeout","codes","blobs","callbacks","streams","serve"]`
+		features = `["cancel","timeout","codes","blobs","callbacks","streams","batches","serve"]`
 	}
 	return fmt.Sprintf(`{"sequence":%d,"type":"hello","args":{"protocol":2,"features":%s,"maxFrame":%d}}`, seq, features, maxFrame)
 }
