@@ -95,7 +95,7 @@ type Conn struct {
 	// serveWanted: Serve waits for the token; callers reading give it up.
 	serveWanted atomic.Bool
 	readers     sync.WaitGroup // goroutines reading on their own
-	resume      func() error   // finishes a frame whose blobs a woken reader left
+	rd          frameRead      // the frame being read, kept for its blobs when a reader is woken
 
 	// Serving (see serve.go).
 	calls     sync.WaitGroup // the served calls' goroutines

@@ -20,9 +20,8 @@ type call struct {
 	// finds the call's stream sink (stream.go).
 	context.Context
 	c       *Conn
-	req     *wire.Request
+	req     wire.Request // a copy: the reader's is reused for the next frame
 	blobs   [][]byte
-	name    string // "namespace.name", for messages
 	ctx     context.Context
 	cancel  context.CancelFunc
 	bytes   int64             // what its arguments and blobs hold, counted in the pending bytes
@@ -63,11 +62,8 @@ type call struct {
 // reader is a caller waiting for its own reply.
 func (c *Conn) admit(req *wire.Request, blobs [][]byte, svc *registry.Service) {
 	ctx, cancel := c.callContext(req.Timeout)
-	cl := &call{Context: ctx, c: c, req: req, blobs: blobs, name: req.Namespace + "." + req.Name, cancel: cancel, svc: svc}
+	cl := &call{Context: ctx, c: c, req: *req, blobs: blobs, cancel: cancel, svc: svc}
 	cl.ctx = cl
-	if svc != nil {
-		cl.name = svc.Namespace() + "." + svc.Name()
-	}
 	cl.bytes = callBytes(cl)
 	for {
 		c.mu.Lock()
@@ -75,7 +71,7 @@ func (c *Conn) admit(req *wire.Request, blobs [][]byte, svc *registry.Service) {
 			c.mu.Unlock()
 			cancel()
 			c.replyError(req.Sequence, wire.CodeBadRequest,
-				fmt.Sprintf("sequence %d is already in flight (%s): sequences must not be reused", req.Sequence, cl.name))
+				fmt.Sprintf("sequence %d is already in flight (%s): sequences must not be reused", req.Sequence, cl.name()))
 			return
 		}
 		room := c.roomFor(cl.bytes)
@@ -116,11 +112,19 @@ func (c *Conn) admit(req *wire.Request, blobs [][]byte, svc *registry.Service) {
 	}
 }
 
+// name is "namespace.name" of cl's service, for messages.
+func (cl *call) name() string {
+	if cl.svc != nil {
+		return cl.svc.Namespace() + "." + cl.svc.Name()
+	}
+	return cl.req.Namespace + "." + cl.req.Name
+}
+
 // replyNotStarted answers a call that never ran: canceled, past its
 // deadline or caught by the end of the connection while it waited.
 func (c *Conn) replyNotStarted(cl *call) {
 	c.replyError(cl.req.Sequence, c.stoppedCode(cl.ctx),
-		fmt.Sprintf("call %d (%s) did not start: %v", cl.req.Sequence, cl.name, context.Cause(cl.ctx)))
+		fmt.Sprintf("call %d (%s) did not start: %v", cl.req.Sequence, cl.name(), context.Cause(cl.ctx)))
 }
 
 // runningServices names some of the served calls in flight, for Serve's
@@ -138,7 +142,7 @@ func (c *Conn) runningServices() string {
 		if n > 0 {
 			s += ", "
 		}
-		s += fmt.Sprintf("%s (sequence %d)", cl.name, seq)
+		s += fmt.Sprintf("%s (sequence %d)", cl.name(), seq)
 		n++
 	}
 	return fmt.Sprintf("%d calls [%s]", len(c.inflight), s)
@@ -266,7 +270,7 @@ func (c *Conn) cancelCall(seq uint64) {
 	cl.cancel()
 	if queued {
 		c.signalRoom()
-		c.replyError(seq, wire.CodeCanceled, fmt.Sprintf("call %d (%s) canceled before it started", seq, cl.name))
+		c.replyError(seq, wire.CodeCanceled, fmt.Sprintf("call %d (%s) canceled before it started", seq, cl.name()))
 	}
 }
 
@@ -295,7 +299,7 @@ func (c *Conn) runCall(cl *call) {
 // invoke calls the service and returns its whole response frame and the
 // blobs that follow it.
 func (c *Conn) invoke(cl *call) ([]byte, [][]byte, error) {
-	req := cl.req
+	req := &cl.req
 	svc := cl.svc
 	if svc == nil {
 		var err error
@@ -318,7 +322,7 @@ func (c *Conn) invoke(cl *call) ([]byte, [][]byte, error) {
 	if size, max := wire.FrameSize(int64(len(frame)), lengths), c.maxFrame(); size > int64(max) {
 		wire.PutBuf(frame)
 		return nil, nil, fmt.Errorf("%s: %w: result of %d bytes is over the frame limit of %d bytes",
-			cl.name, wire.ErrTooLarge, size, max)
+			cl.name(), wire.ErrTooLarge, size, max)
 	}
 	return frame, out, nil
 }
