@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/hostcall/hostcall/internal/wire"
@@ -11,13 +12,16 @@ import (
 
 // pendingCall is a call this end made, waiting for its response.
 type pendingCall struct {
+	// done gets one value when the call is over (a channel of one, so that
+	// a pendingCall can be reused: see getPending). Whoever takes the call
+	// from c.pending sends it, last thing it does with the call.
 	done   chan struct{}
 	what   string  // the call, for a stream's errors
 	stream *Stream // set by the first item of a streamed response (stream.go)
 	resp   wire.Response
 	blobs  [][]byte
 	err    error
-	// onDone, when set, is called by the reader instead of closing done.
+	// onDone, when set, is called by the reader instead of signaling done.
 	onDone func(*pendingCall)
 }
 
@@ -26,7 +30,29 @@ func (p *pendingCall) finish() {
 		p.onDone(p)
 		return
 	}
-	close(p.done)
+	p.done <- struct{}{}
+}
+
+// pendingPool holds the pendingCalls of calls that are over, with their
+// done channels, so that a call allocates neither.
+var pendingPool = sync.Pool{New: func() any { return &pendingCall{done: make(chan struct{}, 1)} }}
+
+func getPending(what string) *pendingCall {
+	p := pendingPool.Get().(*pendingCall)
+	p.what = what
+	return p
+}
+
+// putPending recycles p, a call whose response was delivered (done has
+// been sent, by the one that took p from c.pending) and that is no
+// stream: nobody else refers to it.
+func putPending(p *pendingCall) {
+	select {
+	case <-p.done: // not received: awaitDone saw the end another way
+	default:
+	}
+	*p = pendingCall{done: p.done}
+	pendingPool.Put(p)
 }
 
 // Reply is the peer's answer to a call: its response frame and blobs.
@@ -53,7 +79,7 @@ func (c *Conn) Call(ctx context.Context, what string, req *wire.Request, blobs [
 			req.Timeout = max(int64(time.Until(dl)), 1)
 		}
 	}
-	p := &pendingCall{done: make(chan struct{}), what: what}
+	p := getPending(what)
 	seq, err := c.start(ctx, req, blobs, p)
 	if err != nil {
 		if ctx != nil && ctx.Err() != nil {
@@ -76,7 +102,11 @@ func (c *Conn) Call(ctx context.Context, what string, req *wire.Request, blobs [
 	if p.err != nil {
 		return nil, fmt.Errorf("service %s: %w", what, c.explain(p.err))
 	}
-	return &Reply{Response: p.resp, Blobs: p.blobs, Stream: p.stream}, nil
+	rep := &Reply{Response: p.resp, Blobs: p.blobs, Stream: p.stream}
+	if p.stream == nil {
+		putPending(p)
+	}
+	return rep, nil
 }
 
 // explain adds Config.ExplainEnd's account of the connection's end to an
