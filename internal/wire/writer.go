@@ -27,7 +27,7 @@ type Writer struct {
 	mu      sync.Mutex
 	queue   []byte
 	spare   []byte
-	parts   [][]byte // scratch of the writes that hold writing
+	parts   [][]byte      // scratch of the writes that hold writing
 	space   chan struct{} // closed when the queue is taken or the writer ends
 	writing bool          // a write is in progress, by the loop or a sender
 	closed  bool
