@@ -83,7 +83,7 @@ func (c *Conn) admit(req *wire.Request, blobs [][]byte, svc *registry.Service) {
 			c.hold(cl)
 			c.calls.Add(1)
 			c.mu.Unlock()
-			if c.fr.Buffered() > 0 || svc != nil {
+			if c.fr.HasMore() || svc != nil {
 				go c.runCall(cl) // more to read: run it beside the reader
 				return
 			}

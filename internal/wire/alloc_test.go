@@ -58,3 +58,22 @@ func BenchmarkBufPool(b *testing.B) {
 		PutBuf(buf)
 	}
 }
+
+// The newline that ends a frame is not more to read; the start of the
+// next frame is.
+func TestFramerHasMore(t *testing.T) {
+	f := NewFramer(strings.NewReader("{\"sequence\":1}\n \r\n\t"), 0)
+	if _, err := f.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if f.Buffered() == 0 || f.HasMore() {
+		t.Errorf("after a frame and whitespace: Buffered %d, HasMore %v; want >0, false", f.Buffered(), f.HasMore())
+	}
+	f = NewFramer(strings.NewReader("{\"sequence\":1}\n{\"seq"), 0)
+	if _, err := f.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if !f.HasMore() {
+		t.Error("HasMore = false with the start of the next frame buffered")
+	}
+}

@@ -313,6 +313,20 @@ func FrameSize(size int64, lengths []int64) int64 {
 // Buffered returns how many unread bytes the Framer holds.
 func (f *Framer) Buffered() int { return f.w0 - f.r0 }
 
+// HasMore reports whether the Framer holds unread bytes other than JSON
+// whitespace: the start of another frame, most likely. The newline that
+// ends a frame is not more to read.
+func (f *Framer) HasMore() bool {
+	for _, c := range f.buf[f.r0:f.w0] {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+		default:
+			return true
+		}
+	}
+	return false
+}
+
 // ReadBlobs reads the raw blobs that follow a frame with a blobs member:
 // first the frame's terminating newline, then each blob. When keep is false
 // the bytes are consumed and dropped (a frame refused for its size). When
