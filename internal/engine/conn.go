@@ -103,6 +103,7 @@ type Conn struct {
 	readDone  chan error     // the error that ended Serve's last reader
 	readEnded atomic.Bool    // Serve's reading is over
 	readGen   atomic.Uint64  // the generation of Serve's current reader
+	quickSvcs sync.Map       // *registry.Service: bool, whether its last call was quick (served.go)
 
 	dead chan struct{} // closed by fail
 

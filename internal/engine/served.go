@@ -28,6 +28,8 @@ type call struct {
 	started bool              // it holds an in-flight slot; otherwise it waits in the queue
 	queued  bool              // it waited in the queue before it started
 	svc     *registry.Service // a callback's func; nil: the registry's service
+	target  *registry.Service // the registry's service, when admit looked it up
+	start   time.Time         // when it started running, for quick
 
 	// A call whose service returns a stream (stream.go).
 	detached bool          // it gave its slot and bytes back: a stream is long
@@ -83,7 +85,7 @@ func (c *Conn) admit(req *wire.Request, blobs [][]byte, svc *registry.Service) {
 			c.hold(cl)
 			c.calls.Add(1)
 			c.mu.Unlock()
-			if c.fr.HasMore() || svc != nil {
+			if svc != nil || c.fr.HasMore() && !c.quick(cl) {
 				go c.runCall(cl) // more to read: run it beside the reader
 				return
 			}
@@ -118,6 +120,34 @@ func (cl *call) name() string {
 		return cl.svc.Namespace() + "." + cl.svc.Name()
 	}
 	return cl.req.Namespace + "." + cl.req.Name
+}
+
+// quickCall is how long a service's call may have run for the next one to
+// run inline although more frames wait behind it (see quick).
+const quickCall = 50 * time.Microsecond
+
+// quick reports whether cl, a call of the registry's with more frames to
+// read behind it, may run inline all the same: its service's last call
+// took under quickCall. Calls of a quick service one after the other on
+// the reader's goroutine cost less than a goroutine each (c64 in the
+// bench module), and a call that turns out slow still hands reading over
+// after inlineBudget. A service not known yet runs on its own goroutine.
+func (c *Conn) quick(cl *call) bool {
+	svc, err := c.registry().Lookup(cl.req.Namespace, cl.req.Name)
+	if err != nil {
+		return true // answered at once, with the error
+	}
+	cl.target = svc
+	q, _ := c.quickSvcs.Load(svc)
+	return q == true
+}
+
+// timed records how long a call of svc took, for quick.
+func (c *Conn) timed(svc *registry.Service, d time.Duration) {
+	q := d < quickCall
+	if old, ok := c.quickSvcs.Load(svc); !ok || old != q {
+		c.quickSvcs.Store(svc, q)
+	}
 }
 
 // replyNotStarted answers a call that never ran: canceled, past its
@@ -276,6 +306,7 @@ func (c *Conn) cancelCall(seq uint64) {
 
 func (c *Conn) runCall(cl *call) {
 	defer c.release(cl)
+	cl.start = time.Now()
 	if cl.ctx.Err() != nil && cl.queued {
 		// Its deadline passed while it waited for a slot.
 		c.forget(cl)
@@ -283,6 +314,9 @@ func (c *Conn) runCall(cl *call) {
 		return
 	}
 	frame, out, err := c.invoke(cl)
+	if cl.target != nil {
+		c.timed(cl.target, time.Since(cl.start))
+	}
 	c.forget(cl)
 	if err != nil {
 		code, detail := c.callCode(cl.ctx, err)
@@ -301,6 +335,9 @@ func (c *Conn) runCall(cl *call) {
 func (c *Conn) invoke(cl *call) ([]byte, [][]byte, error) {
 	req := &cl.req
 	svc := cl.svc
+	if svc == nil {
+		svc = cl.target
+	}
 	if svc == nil {
 		var err error
 		if svc, err = c.registry().Lookup(req.Namespace, req.Name); err != nil {
