@@ -71,9 +71,19 @@ type Reply struct {
 // travels as the call's timeout when the peer takes one; when ctx ends
 // first the call returns at once and the peer is told to cancel it.
 func (c *Conn) Call(ctx context.Context, what string, req *wire.Request, blobs [][]byte) (*Reply, error) {
+	rep := new(Reply)
+	if err := c.CallReply(ctx, what, req, blobs, rep); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// CallReply is Call with the reply written to *rep, which the caller
+// provides (a variable of its own: a call then allocates no Reply).
+func (c *Conn) CallReply(ctx context.Context, what string, req *wire.Request, blobs [][]byte, rep *Reply) error {
 	if ctx != nil {
 		if err := ctx.Err(); err != nil {
-			return nil, ContextError(what, 0, err)
+			return ContextError(what, 0, err)
 		}
 		if dl, ok := ctx.Deadline(); ok && c.PeerHas(wire.FeatureTimeout) && (req.Type == wire.TypeCall || req.Type == wire.TypeCallback) {
 			req.Timeout = max(int64(time.Until(dl)), 1)
@@ -83,9 +93,9 @@ func (c *Conn) Call(ctx context.Context, what string, req *wire.Request, blobs [
 	seq, err := c.start(ctx, req, blobs, p)
 	if err != nil {
 		if ctx != nil && ctx.Err() != nil {
-			return nil, ContextError(what, seq, ctx.Err())
+			return ContextError(what, seq, ctx.Err())
 		}
-		return nil, fmt.Errorf("service %s: %w", what, c.explain(err))
+		return fmt.Errorf("service %s: %w", what, c.explain(err))
 	}
 	if !c.await(ctx, p) {
 		if c.take(seq) == nil {
@@ -96,17 +106,17 @@ func (c *Conn) Call(ctx context.Context, what string, req *wire.Request, blobs [
 			if !(req.Timeout != 0 && errors.Is(ctx.Err(), context.DeadlineExceeded)) {
 				c.sendCancel(seq)
 			}
-			return nil, ContextError(what, seq, ctx.Err())
+			return ContextError(what, seq, ctx.Err())
 		}
 	}
 	if p.err != nil {
-		return nil, fmt.Errorf("service %s: %w", what, c.explain(p.err))
+		return fmt.Errorf("service %s: %w", what, c.explain(p.err))
 	}
-	rep := &Reply{Response: p.resp, Blobs: p.blobs, Stream: p.stream}
+	*rep = Reply{Response: p.resp, Blobs: p.blobs, Stream: p.stream}
 	if p.stream == nil {
 		putPending(p)
 	}
-	return rep, nil
+	return nil
 }
 
 // explain adds Config.ExplainEnd's account of the connection's end to an
