@@ -57,8 +57,11 @@ type call struct {
 //
 // A call with nothing else to read behind it runs inline, on the reader's
 // own goroutine: no hand-off through the scheduler, which is most of the
-// cost of a small call (see serveRead). If it runs longer than
-// inlineBudget, another goroutine takes over reading.
+// cost of a small call (see serveRead). So does a call of a service whose
+// last call was quick (see quick), even with more to read: its response
+// is then held back and written with the next ones (Writer.SendLater),
+// before the reader waits. If a call runs longer than inlineBudget,
+// another goroutine takes over reading.
 //
 // A callback (svc, which the registry does not hold) always runs on a
 // goroutine of its own: the end that lent it may not serve, and then its
