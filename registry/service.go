@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"runtime/debug"
 	"strconv"
+	"sync"
 
 	jsoniter "github.com/json-iterator/go"
 	"github.com/modern-go/reflect2"
@@ -26,13 +27,14 @@ type Service struct {
 	hasCtx    bool
 	hasErr    bool
 	variadic  bool
-	sliceArg  bool    // the variadic slice may arrive as one JSON array (variadic.go)
-	nilSlice  bool    // ... and as null, for none
-	params    []param // parameters after the context, the variadic one as its element
-	results   int     // results before the error
-	validate  []bool  // per result: its encoding may hold unchecked raw JSON
-	rawBytes  []bool  // per result: exactly []byte, so it may travel as a blob
-	callbacks bool    // a parameter is a func (callback.go)
+	sliceArg  bool      // the variadic slice may arrive as one JSON array (variadic.go)
+	nilSlice  bool      // ... and as null, for none
+	params    []param   // parameters after the context, the variadic one as its element
+	results   int       // results before the error
+	validate  []bool    // per result: its encoding may hold unchecked raw JSON
+	rawBytes  []bool    // per result: exactly []byte, so it may travel as a blob
+	callbacks bool      // a parameter is a func (callback.go)
+	frames    sync.Pool // *argFrame, see getFrame
 
 	stream       streamKind // the service returns a stream (stream.go)
 	itemRaw      []bool     // its items are exactly []byte
@@ -138,8 +140,10 @@ func (s *Service) InvokeBlobs(ctx context.Context, args []byte, blobs [][]byte, 
 			res, out, err = dst, nil, &PanicError{Service: s.full, Value: v, Stack: debug.Stack()}
 		}
 	}()
-	in, err := s.decodeArgs(ctx, args, blobs)
+	fr := s.getFrame()
+	in, err := s.decodeArgs(ctx, args, blobs, fr)
 	if err != nil {
+		s.putFrame(fr)
 		return dst, nil, err
 	}
 	if s.callbacks {
@@ -155,6 +159,7 @@ func (s *Service) InvokeBlobs(ctx context.Context, args []byte, blobs [][]byte, 
 		}
 	}
 	results := s.fn.Call(in)
+	s.putFrame(fr) // Call copied the arguments
 	if s.hasErr {
 		if e := results[s.results]; !e.IsNil() {
 			err := e.Interface().(error)
@@ -186,10 +191,73 @@ func (s *Service) paramAt(i int) (param, bool) {
 	return param{}, false
 }
 
-func (s *Service) decodeArgs(ctx context.Context, args []byte, blobs [][]byte) ([]reflect.Value, error) {
-	in := make([]reflect.Value, 0, len(s.params)+1)
+// argFrame holds the arguments of one call of a service, decoded in place
+// and passed to its func: reused call after call (Service.frames), so that
+// decoding the arguments allocates only what their values hold.
+type argFrame struct {
+	ctx  context.Context
+	ctxV reflect.Value   // ctx, settable
+	ptrs []reflect.Value // per parameter, a pointer to where it decodes
+	in   []reflect.Value // what the func is called with
+}
+
+// getFrame returns an argument frame for a call of s, nil when s's calls
+// do not use them: variadic services, and those taking callbacks or
+// streams (their arguments are made otherwise, or live on).
+func (s *Service) getFrame() *argFrame {
+	if s.variadic || s.callbacks || s.stream != noStream {
+		return nil
+	}
+	if fr, _ := s.frames.Get().(*argFrame); fr != nil {
+		return fr
+	}
+	fr := &argFrame{ptrs: make([]reflect.Value, len(s.params)), in: make([]reflect.Value, 0, len(s.params)+1)}
+	fr.ctxV = reflect.ValueOf(&fr.ctx).Elem()
+	for i, p := range s.params {
+		fr.ptrs[i] = reflect.New(p.typ)
+	}
+	return fr
+}
+
+// putFrame zeroes fr, so that it holds nothing of the call, and keeps it
+// for the next one.
+func (s *Service) putFrame(fr *argFrame) {
+	if fr == nil {
+		return
+	}
+	fr.ctx = nil
+	for _, p := range fr.ptrs {
+		p.Elem().SetZero()
+	}
+	clear(fr.in)
+	fr.in = fr.in[:0]
+	s.frames.Put(fr)
+}
+
+// slot returns where argument i decodes in fr, invalid when it has no
+// place there (then decodeArg allocates one).
+func (fr *argFrame) slot(i int) reflect.Value {
+	if fr == nil || i >= len(fr.ptrs) {
+		return reflect.Value{}
+	}
+	return fr.ptrs[i]
+}
+
+func (s *Service) decodeArgs(ctx context.Context, args []byte, blobs [][]byte, fr *argFrame) ([]reflect.Value, error) {
+	var in []reflect.Value
+	if fr != nil {
+		in = fr.in
+	} else {
+		in = make([]reflect.Value, 0, len(s.params)+1)
+	}
 	if s.hasCtx {
-		in = append(in, reflect.ValueOf(&ctx).Elem())
+		if fr != nil {
+			fr.ctx = ctx
+			in = append(in, fr.ctxV)
+		} else {
+			c := ctx // only here: ctx itself stays off the heap
+			in = append(in, reflect.ValueOf(&c).Elem())
+		}
 	}
 	n := 0
 	if len(args) > 0 {
@@ -217,7 +285,7 @@ func (s *Service) decodeArgs(ctx context.Context, args []byte, blobs [][]byte) (
 					iter.Skip()
 				} else if p, ok := s.paramAt(n); !ok {
 					iter.Skip()
-				} else if v, err := s.decodeArg(iter, p, n, blobs); err != nil {
+				} else if v, err := s.decodeArgAt(iter, p, n, blobs, fr.slot(n)); err != nil {
 					return nil, err
 				} else if iter.Error == nil {
 					in = append(in, v)
@@ -257,10 +325,18 @@ func (s *Service) decodeArgs(ctx context.Context, args []byte, blobs [][]byte) (
 // decodeArg decodes the argument at iter into p's type. An error is final;
 // when the codec refuses the value, it sets iter.Error instead.
 func (s *Service) decodeArg(iter *jsoniter.Iterator, p param, i int, blobs [][]byte) (reflect.Value, error) {
+	return s.decodeArgAt(iter, p, i, blobs, reflect.Value{})
+}
+
+// decodeArgAt is decodeArg into v, a pointer to a zero value of p's type
+// (when invalid, one is allocated).
+func (s *Service) decodeArgAt(iter *jsoniter.Iterator, p param, i int, blobs [][]byte, v reflect.Value) (reflect.Value, error) {
 	if p.fn {
 		return s.callbackID(iter.SkipAndReturnBytes(), p, i)
 	}
-	v := reflect.New(p.typ)
+	if !v.IsValid() {
+		v = reflect.New(p.typ)
+	}
 	if p.bytes && iter.WhatIsNext() == jsoniter.NumberValue {
 		k := iter.ReadInt()
 		if iter.Error != nil || k < 0 || k >= len(blobs) {

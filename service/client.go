@@ -91,12 +91,20 @@ func (c *Client) Close() error {
 // call sends req and waits for its reply; a reply carrying an error is
 // returned as a *RemoteError naming ns and name.
 func (c *Client) call(ctx context.Context, what, ns, name string, req *wire.Request, blobs [][]byte) (*engine.Reply, error) {
-	rep, err := c.conn.Call(ctx, what, req, blobs)
-	if err != nil {
+	rep := new(engine.Reply)
+	if err := c.callInto(ctx, what, ns, name, req, blobs, rep); err != nil {
 		return nil, err
 	}
-	if rep.Error != "" {
-		return nil, &RemoteError{Code: rep.Code, Namespace: ns, Name: name, Message: rep.Error, Detail: rep.Detail}
-	}
 	return rep, nil
+}
+
+// callInto is call with the reply written to *rep.
+func (c *Client) callInto(ctx context.Context, what, ns, name string, req *wire.Request, blobs [][]byte, rep *engine.Reply) error {
+	if err := c.conn.CallReply(ctx, what, req, blobs, rep); err != nil {
+		return err
+	}
+	if rep.Error != "" {
+		return &RemoteError{Code: rep.Code, Namespace: ns, Name: name, Message: rep.Error, Detail: rep.Detail}
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 
+	"github.com/hostcall/hostcall/internal/engine"
 	"github.com/hostcall/hostcall/internal/stub"
 	"github.com/hostcall/hostcall/internal/wire"
 )
@@ -107,7 +108,8 @@ func (st *consumer) invoke(ctx context.Context, in []reflect.Value) ([]reflect.V
 		return nil, err
 	}
 	req := &wire.Request{Type: wire.TypeCall, Namespace: st.ns, Name: st.name, Args: args}
-	rep, err := c.call(ctx, st.what, st.ns, st.name, req, blobs)
+	var rep engine.Reply
+	err = c.callInto(ctx, st.what, st.ns, st.name, req, blobs, &rep)
 	wire.PutBuf(args)
 	if err != nil {
 		return nil, err

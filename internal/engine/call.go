@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/hostcall/hostcall/internal/wire"
@@ -11,13 +12,16 @@ import (
 
 // pendingCall is a call this end made, waiting for its response.
 type pendingCall struct {
+	// done gets one value when the call is over (a channel of one, so that
+	// a pendingCall can be reused: see getPending). Whoever takes the call
+	// from c.pending sends it, last thing it does with the call.
 	done   chan struct{}
 	what   string  // the call, for a stream's errors
 	stream *Stream // set by the first item of a streamed response (stream.go)
 	resp   wire.Response
 	blobs  [][]byte
 	err    error
-	// onDone, when set, is called by the reader instead of closing done.
+	// onDone, when set, is called by the reader instead of signaling done.
 	onDone func(*pendingCall)
 }
 
@@ -26,7 +30,29 @@ func (p *pendingCall) finish() {
 		p.onDone(p)
 		return
 	}
-	close(p.done)
+	p.done <- struct{}{}
+}
+
+// pendingPool holds the pendingCalls of calls that are over, with their
+// done channels, so that a call allocates neither.
+var pendingPool = sync.Pool{New: func() any { return &pendingCall{done: make(chan struct{}, 1)} }}
+
+func getPending(what string) *pendingCall {
+	p := pendingPool.Get().(*pendingCall)
+	p.what = what
+	return p
+}
+
+// putPending recycles p, a call whose response was delivered (done has
+// been sent, by the one that took p from c.pending) and that is no
+// stream: nobody else refers to it.
+func putPending(p *pendingCall) {
+	select {
+	case <-p.done: // not received: awaitDone saw the end another way
+	default:
+	}
+	*p = pendingCall{done: p.done}
+	pendingPool.Put(p)
 }
 
 // Reply is the peer's answer to a call: its response frame and blobs.
@@ -45,21 +71,31 @@ type Reply struct {
 // travels as the call's timeout when the peer takes one; when ctx ends
 // first the call returns at once and the peer is told to cancel it.
 func (c *Conn) Call(ctx context.Context, what string, req *wire.Request, blobs [][]byte) (*Reply, error) {
+	rep := new(Reply)
+	if err := c.CallReply(ctx, what, req, blobs, rep); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// CallReply is Call with the reply written to *rep, which the caller
+// provides (a variable of its own: a call then allocates no Reply).
+func (c *Conn) CallReply(ctx context.Context, what string, req *wire.Request, blobs [][]byte, rep *Reply) error {
 	if ctx != nil {
 		if err := ctx.Err(); err != nil {
-			return nil, ContextError(what, 0, err)
+			return ContextError(what, 0, err)
 		}
 		if dl, ok := ctx.Deadline(); ok && c.PeerHas(wire.FeatureTimeout) && (req.Type == wire.TypeCall || req.Type == wire.TypeCallback) {
 			req.Timeout = max(int64(time.Until(dl)), 1)
 		}
 	}
-	p := &pendingCall{done: make(chan struct{}), what: what}
+	p := getPending(what)
 	seq, err := c.start(ctx, req, blobs, p)
 	if err != nil {
 		if ctx != nil && ctx.Err() != nil {
-			return nil, ContextError(what, seq, ctx.Err())
+			return ContextError(what, seq, ctx.Err())
 		}
-		return nil, fmt.Errorf("service %s: %w", what, c.explain(err))
+		return fmt.Errorf("service %s: %w", what, c.explain(err))
 	}
 	if !c.await(ctx, p) {
 		if c.take(seq) == nil {
@@ -70,13 +106,17 @@ func (c *Conn) Call(ctx context.Context, what string, req *wire.Request, blobs [
 			if !(req.Timeout != 0 && errors.Is(ctx.Err(), context.DeadlineExceeded)) {
 				c.sendCancel(seq)
 			}
-			return nil, ContextError(what, seq, ctx.Err())
+			return ContextError(what, seq, ctx.Err())
 		}
 	}
 	if p.err != nil {
-		return nil, fmt.Errorf("service %s: %w", what, c.explain(p.err))
+		return fmt.Errorf("service %s: %w", what, c.explain(p.err))
 	}
-	return &Reply{Response: p.resp, Blobs: p.blobs, Stream: p.stream}, nil
+	*rep = Reply{Response: p.resp, Blobs: p.blobs, Stream: p.stream}
+	if p.stream == nil {
+		putPending(p)
+	}
+	return nil
 }
 
 // explain adds Config.ExplainEnd's account of the connection's end to an

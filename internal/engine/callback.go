@@ -121,7 +121,8 @@ func (m *callbackMaker) Callback(ctx context.Context, id uint64, ft reflect.Type
 		if err != nil {
 			return nil, err
 		}
-		rep, err := c.Call(cctx, what, &wire.Request{Type: wire.TypeCallback, Callback: id, Args: args}, blobs)
+		var rep Reply
+		err = c.CallReply(cctx, what, &wire.Request{Type: wire.TypeCallback, Callback: id, Args: args}, blobs, &rep)
 		wire.PutBuf(args)
 		if err != nil {
 			return nil, err

@@ -100,7 +100,7 @@ type Conn struct {
 	// serveWanted: Serve waits for the token; callers reading give it up.
 	serveWanted atomic.Bool
 	readers     sync.WaitGroup // goroutines reading on their own
-	resume      func() error   // finishes a frame whose blobs a woken reader left
+	rd          frameRead      // the frame being read, kept for its blobs when a reader is woken
 
 	// Serving (see serve.go).
 	calls     sync.WaitGroup // the served calls' goroutines
@@ -108,6 +108,7 @@ type Conn struct {
 	readDone  chan error     // the error that ended Serve's last reader
 	readEnded atomic.Bool    // Serve's reading is over
 	readGen   atomic.Uint64  // the generation of Serve's current reader
+	quickSvcs sync.Map       // *registry.Service: bool, whether its last call was quick (served.go)
 
 	dead chan struct{} // closed by fail
 

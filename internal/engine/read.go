@@ -30,9 +30,8 @@ func (c *Conn) startReading() {
 // reader looks at its context again, and the next readOne goes on where
 // this one stopped.
 func (c *Conn) readOne() error {
-	if r := c.resume; r != nil {
-		c.resume = nil
-		return r()
+	if c.rd.kind != readNone {
+		return c.withBlobs() // the blobs a woken reader left
 	}
 	fr, err := c.fr.Next()
 	if errors.Is(err, wire.ErrWoken) {
@@ -114,41 +113,102 @@ func (c *Conn) readHello() {
 	}
 }
 
+// frameRead is the frame being read: parsed, and what to do with it once
+// its blobs are read. There is one per connection, reused frame after
+// frame (one reader at a time; a woken reader leaves it for the next), so
+// that reading a frame allocates nothing of its own: what outlives the
+// frame (a served call's request, a response) is copied by its user.
+type frameRead struct {
+	kind    int // readNone: no frame is waiting for its blobs
+	req     wire.Request
+	resp    wire.Response
+	rec     wire.Recovered // a refused frame's
+	code    string         // ... and its answer
+	msg     string
+	size    int64 // the frame's size, blobs excluded
+	lengths []int64
+	keep    bool
+}
+
+// What a frame read is, for withBlobs.
+const (
+	readNone = iota
+	readRefused
+	readResponse
+	readRequest
+)
+
 // handleFrame parses one frame, reads its blobs and routes it: a response
 // to the call waiting for it, a request to the registry. It returns an
 // error only when the stream can no longer be read.
 func (c *Conn) handleFrame(fr wire.Frame) error {
+	rd := &c.rd
+	rd.req, rd.resp = wire.Request{}, wire.Response{}
+	rd.size = fr.Size
 	if fr.TooLarge {
-		rec := wire.Recover(fr.Head)
-		return c.withBlobs(rec.Blobs, false, func([][]byte, error) {
-			c.refuseFrame(rec, wire.CodeTooLarge, fmt.Sprintf("%s of %d bytes is over the frame limit of %d bytes", c.incoming(), fr.Size, c.cfg.MaxFrame))
-		})
+		rd.rec = wire.Recover(fr.Head)
+		rd.code, rd.msg = wire.CodeTooLarge, fmt.Sprintf("%s of %d bytes is over the frame limit of %d bytes", c.incoming(), fr.Size, c.cfg.MaxFrame)
+		return c.readBlobs(readRefused, rd.rec.Blobs, false)
 	}
-	var req wire.Request
-	var resp wire.Response
-	isReq, perr := c.parse(fr.Data, &req, &resp)
+	isReq, perr := c.parse(fr.Data, &rd.req, &rd.resp)
 	if fr.Err != nil {
 		perr = fmt.Errorf("invalid %s frame: %w", c.incoming(), fr.Err) // the framer's proof: which byte, where
 	}
 	if perr != nil {
-		rec := wire.Recover(fr.Data)
-		return c.withBlobs(rec.Blobs, false, func([][]byte, error) {
-			c.refuseFrame(rec, wire.CodeBadRequest, perr.Error())
-		})
+		rd.rec = wire.Recover(fr.Data)
+		rd.code, rd.msg = wire.CodeBadRequest, perr.Error()
+		return c.readBlobs(readRefused, rd.rec.Blobs, false)
 	}
 	if !isReq {
-		return c.withBlobs(resp.Blobs, true, func(blobs [][]byte, err error) {
-			c.deliver(&resp, blobs, err, fr.Size)
-		})
+		return c.readBlobs(readResponse, rd.resp.Blobs, true)
 	}
-	return c.withBlobs(req.Blobs, true, func(blobs [][]byte, err error) {
+	return c.readBlobs(readRequest, rd.req.Blobs, true)
+}
+
+// readBlobs records what the frame just parsed is and reads its blobs.
+func (c *Conn) readBlobs(kind int, lengths []int64, keep bool) error {
+	c.rd.kind, c.rd.lengths, c.rd.keep = kind, lengths, keep
+	return c.withBlobs()
+}
+
+// withBlobs reads the blobs of the frame in c.rd and hands them on, with
+// ErrBlobsTooLarge when they were over the limit and dropped. When a Wake
+// interrupts the read, c.rd stays for the next readOne to go on with.
+func (c *Conn) withBlobs() error {
+	rd := &c.rd
+	blobs, err := c.fr.ReadBlobs(rd.lengths, rd.keep)
+	switch {
+	case errors.Is(err, wire.ErrWoken):
+		return nil
+	case errors.Is(err, wire.ErrBlobsTooLarge):
+		// consumed and dropped: the stream is still in step
+	case err != nil:
+		rd.kind = readNone
+		return err
+	}
+	kind := rd.kind
+	rd.kind = readNone
+	switch kind {
+	case readRefused:
+		c.refuseFrame(rd.rec, rd.code, rd.msg)
+		rd.rec, rd.msg = wire.Recovered{}, ""
+	case readResponse:
+		resp := rd.resp
+		rd.resp = wire.Response{} // pin nothing of the frame's
+		c.deliver(&resp, blobs, err, rd.size)
+	case readRequest:
 		if err != nil {
-			c.replyError(req.Sequence, wire.CodeTooLarge, fmt.Sprintf("request %d with blobs is %d bytes, over the frame limit of %d bytes",
-				req.Sequence, wire.FrameSize(fr.Size, req.Blobs), c.cfg.MaxFrame))
-			return
+			c.replyError(rd.req.Sequence, wire.CodeTooLarge, fmt.Sprintf("request %d with blobs is %d bytes, over the frame limit of %d bytes",
+				rd.req.Sequence, wire.FrameSize(rd.size, rd.req.Blobs), c.cfg.MaxFrame))
+			break
 		}
+		// A copy, and rd let go of before dispatch: a call run inline
+		// may hand reading over to another reader, which uses rd.
+		req := rd.req
+		rd.req = wire.Request{}
 		c.dispatch(&req, blobs)
-	})
+	}
+	return nil
 }
 
 // parse parses a frame as a request or a response. A frame with a type is
@@ -172,25 +232,6 @@ func (c *Conn) parse(data []byte, req *wire.Request, resp *wire.Response) (isReq
 		return true, wire.ParseRequest(data, req)
 	}
 	return false, nil
-}
-
-// withBlobs reads the blobs of the frame just parsed and hands them to k,
-// with ErrBlobsTooLarge when they were over the limit and dropped. When a
-// Wake interrupts the read, the rest is left to the next readOne.
-func (c *Conn) withBlobs(lengths []int64, keep bool, k func([][]byte, error)) error {
-	blobs, err := c.fr.ReadBlobs(lengths, keep)
-	switch {
-	case errors.Is(err, wire.ErrWoken):
-		c.resume = func() error { return c.withBlobs(lengths, keep, k) }
-		return nil
-	case errors.Is(err, wire.ErrBlobsTooLarge):
-		k(nil, err) // consumed and dropped: the stream is still in step
-		return nil
-	case err != nil:
-		return err
-	}
-	k(blobs, nil)
-	return nil
 }
 
 // deliver hands a response to the call waiting for it; one item of a

@@ -96,6 +96,9 @@ func (c *Conn) takeReading(ctx context.Context, reg *registry.Registry) (start b
 		}
 		return false, errors.New("engine: the connection is served already")
 	}
+	if installed {
+		c.fr.BeforeRead(c.wr.Flush) // responses held back go before Serve's reader waits
+	}
 	if installed && c.cfg.Hello {
 		c.sayHello() // New said hello before it served: say it again
 	}
@@ -147,15 +150,50 @@ func (c *Conn) serveRead(gen uint64) {
 // from a reader that has since handed over in turn.
 func (c *Conn) runInline(cl *call) {
 	gen := c.readGen.Load() // only the current reader runs calls inline
-	t := time.AfterFunc(inlineBudget, func() {
-		c.readGen.CompareAndSwap(gen, gen+1)
-		if !c.readEnded.Load() {
-			c.serveRead(gen + 1)
-		}
-	})
+	it := getInlineTimer(c, gen)
 	c.runCall(cl)
-	if !t.Stop() {
+	if !it.t.Stop() {
 		c.readGen.CompareAndSwap(gen, gen+1)
+		c.wr.Flush() // the new reader may be waiting already
+		return       // it fired: it is the new reader's, never reused
+	}
+	it.c = nil
+	inlineTimers.Put(it)
+}
+
+// inlineTimer is runInline's timer, reused from call to call (inlineTimers)
+// so that running a call inline allocates nothing: one that fired is
+// dropped, one that was stopped in time goes back to the pool.
+type inlineTimer struct {
+	t   *time.Timer
+	c   *Conn
+	gen uint64
+}
+
+var inlineTimers sync.Pool // *inlineTimer, stopped
+
+// getInlineTimer returns a timer started for the reader of generation gen
+// of c.
+func getInlineTimer(c *Conn, gen uint64) *inlineTimer {
+	it, _ := inlineTimers.Get().(*inlineTimer)
+	if it == nil {
+		it = &inlineTimer{}
+		it.c, it.gen = c, gen
+		it.t = time.AfterFunc(inlineBudget, it.fire)
+		return it
+	}
+	it.c, it.gen = c, gen
+	it.t.Reset(inlineBudget)
+	return it
+}
+
+// fire hands reading over to a reader of the next generation: the call
+// run inline outlived inlineBudget.
+func (it *inlineTimer) fire() {
+	c, gen := it.c, it.gen
+	c.readGen.CompareAndSwap(gen, gen+1)
+	if !c.readEnded.Load() {
+		c.serveRead(gen + 1)
 	}
 }
 

@@ -20,15 +20,17 @@ type call struct {
 	// finds the call's stream sink (stream.go).
 	context.Context
 	c       *Conn
-	req     *wire.Request
+	req     wire.Request // a copy: the reader's is reused for the next frame
 	blobs   [][]byte
-	name    string // "namespace.name", for messages
 	ctx     context.Context
 	cancel  context.CancelFunc
 	bytes   int64             // what its arguments and blobs hold, counted in the pending bytes
 	started bool              // it holds an in-flight slot; otherwise it waits in the queue
 	queued  bool              // it waited in the queue before it started
 	svc     *registry.Service // a callback's func; nil: the registry's service
+	target  *registry.Service // the registry's service, when admit looked it up
+	start   time.Time         // when it started running, for quick
+	later   bool              // run inline with more to read: its response may be held back (Writer.SendLater)
 
 	// A call whose service returns a stream (stream.go).
 	detached bool          // it gave its slot and bytes back: a stream is long
@@ -55,19 +57,19 @@ type call struct {
 //
 // A call with nothing else to read behind it runs inline, on the reader's
 // own goroutine: no hand-off through the scheduler, which is most of the
-// cost of a small call (see serveRead). If it runs longer than
-// inlineBudget, another goroutine takes over reading.
+// cost of a small call (see serveRead). So does a call of a service whose
+// last call was quick (see quick), even with more to read: its response
+// is then held back and written with the next ones (Writer.SendLater),
+// before the reader waits. If a call runs longer than inlineBudget,
+// another goroutine takes over reading.
 //
 // A callback (svc, which the registry does not hold) always runs on a
 // goroutine of its own: the end that lent it may not serve, and then its
 // reader is a caller waiting for its own reply.
 func (c *Conn) admit(req *wire.Request, blobs [][]byte, svc *registry.Service) {
 	ctx, cancel := c.callContext(req.Timeout)
-	cl := &call{Context: ctx, c: c, req: req, blobs: blobs, name: req.Namespace + "." + req.Name, cancel: cancel, svc: svc}
+	cl := &call{Context: ctx, c: c, req: *req, blobs: blobs, cancel: cancel, svc: svc}
 	cl.ctx = cl
-	if svc != nil {
-		cl.name = svc.Namespace() + "." + svc.Name()
-	}
 	cl.bytes = callBytes(cl)
 	for {
 		c.mu.Lock()
@@ -75,7 +77,7 @@ func (c *Conn) admit(req *wire.Request, blobs [][]byte, svc *registry.Service) {
 			c.mu.Unlock()
 			cancel()
 			c.replyError(req.Sequence, wire.CodeBadRequest,
-				fmt.Sprintf("sequence %d is already in flight (%s): sequences must not be reused", req.Sequence, cl.name))
+				fmt.Sprintf("sequence %d is already in flight (%s): sequences must not be reused", req.Sequence, cl.name()))
 			return
 		}
 		room := c.roomFor(cl.bytes)
@@ -87,10 +89,12 @@ func (c *Conn) admit(req *wire.Request, blobs [][]byte, svc *registry.Service) {
 			c.hold(cl)
 			c.calls.Add(1)
 			c.mu.Unlock()
-			if c.fr.Buffered() > 0 || svc != nil {
+			more := c.fr.HasMore()
+			if svc != nil || more && !c.quick(cl) {
 				go c.runCall(cl) // more to read: run it beside the reader
 				return
 			}
+			cl.later = more // its response can wait for the next ones
 			c.runInline(cl)
 			return
 		case room && len(c.queue) < c.cfg.MaxInFlight, len(c.pending) > 0:
@@ -105,6 +109,7 @@ func (c *Conn) admit(req *wire.Request, blobs [][]byte, svc *registry.Service) {
 			return
 		}
 		c.mu.Unlock()
+		c.wr.Flush()     // responses held back must not wait with the reader
 		cl.queued = true // it waits before it starts, its deadline running
 		select {
 		case <-c.room:
@@ -116,11 +121,47 @@ func (c *Conn) admit(req *wire.Request, blobs [][]byte, svc *registry.Service) {
 	}
 }
 
+// name is "namespace.name" of cl's service, for messages.
+func (cl *call) name() string {
+	if cl.svc != nil {
+		return cl.svc.Namespace() + "." + cl.svc.Name()
+	}
+	return cl.req.Namespace + "." + cl.req.Name
+}
+
+// quickCall is how long a service's call may have run for the next one to
+// run inline although more frames wait behind it (see quick).
+const quickCall = 50 * time.Microsecond
+
+// quick reports whether cl, a call of the registry's with more frames to
+// read behind it, may run inline all the same: its service's last call
+// took under quickCall. Calls of a quick service one after the other on
+// the reader's goroutine cost less than a goroutine each (c64 in the
+// bench module), and a call that turns out slow still hands reading over
+// after inlineBudget. A service not known yet runs on its own goroutine.
+func (c *Conn) quick(cl *call) bool {
+	svc, err := c.registry().Lookup(cl.req.Namespace, cl.req.Name)
+	if err != nil {
+		return true // answered at once, with the error
+	}
+	cl.target = svc
+	q, _ := c.quickSvcs.Load(svc)
+	return q == true
+}
+
+// timed records how long a call of svc took, for quick.
+func (c *Conn) timed(svc *registry.Service, d time.Duration) {
+	q := d < quickCall
+	if old, ok := c.quickSvcs.Load(svc); !ok || old != q {
+		c.quickSvcs.Store(svc, q)
+	}
+}
+
 // replyNotStarted answers a call that never ran: canceled, past its
 // deadline or caught by the end of the connection while it waited.
 func (c *Conn) replyNotStarted(cl *call) {
 	c.replyError(cl.req.Sequence, c.stoppedCode(cl.ctx),
-		fmt.Sprintf("call %d (%s) did not start: %v", cl.req.Sequence, cl.name, context.Cause(cl.ctx)))
+		fmt.Sprintf("call %d (%s) did not start: %v", cl.req.Sequence, cl.name(), context.Cause(cl.ctx)))
 }
 
 // runningServices names some of the served calls in flight, for Serve's
@@ -138,7 +179,7 @@ func (c *Conn) runningServices() string {
 		if n > 0 {
 			s += ", "
 		}
-		s += fmt.Sprintf("%s (sequence %d)", cl.name, seq)
+		s += fmt.Sprintf("%s (sequence %d)", cl.name(), seq)
 		n++
 	}
 	return fmt.Sprintf("%d calls [%s]", len(c.inflight), s)
@@ -266,12 +307,13 @@ func (c *Conn) cancelCall(seq uint64) {
 	cl.cancel()
 	if queued {
 		c.signalRoom()
-		c.replyError(seq, wire.CodeCanceled, fmt.Sprintf("call %d (%s) canceled before it started", seq, cl.name))
+		c.replyError(seq, wire.CodeCanceled, fmt.Sprintf("call %d (%s) canceled before it started", seq, cl.name()))
 	}
 }
 
 func (c *Conn) runCall(cl *call) {
 	defer c.release(cl)
+	cl.start = time.Now()
 	if cl.ctx.Err() != nil && cl.queued {
 		// Its deadline passed while it waited for a slot.
 		c.forget(cl)
@@ -279,6 +321,9 @@ func (c *Conn) runCall(cl *call) {
 		return
 	}
 	frame, out, err := c.invoke(cl)
+	if cl.target != nil {
+		c.timed(cl.target, time.Since(cl.start))
+	}
 	c.forget(cl)
 	if err != nil {
 		code, detail := c.callCode(cl.ctx, err)
@@ -288,15 +333,22 @@ func (c *Conn) runCall(cl *call) {
 		c.reply(&wire.Response{Sequence: cl.req.Sequence, Error: err.Error(), Code: code, Detail: detail})
 		return
 	}
-	c.wr.SendBlobs(c.ctx, frame, out) // an error means the connection is ending
+	if cl.later {
+		c.wr.SendLater(c.ctx, frame, out) // the reader flushes before it waits
+	} else {
+		c.wr.SendBlobs(c.ctx, frame, out) // an error means the connection is ending
+	}
 	wire.PutBuf(frame)
 }
 
 // invoke calls the service and returns its whole response frame and the
 // blobs that follow it.
 func (c *Conn) invoke(cl *call) ([]byte, [][]byte, error) {
-	req := cl.req
+	req := &cl.req
 	svc := cl.svc
+	if svc == nil {
+		svc = cl.target
+	}
 	if svc == nil {
 		var err error
 		if svc, err = c.registry().Lookup(req.Namespace, req.Name); err != nil {
@@ -318,7 +370,7 @@ func (c *Conn) invoke(cl *call) ([]byte, [][]byte, error) {
 	if size, max := wire.FrameSize(int64(len(frame)), lengths), c.maxFrame(); size > int64(max) {
 		wire.PutBuf(frame)
 		return nil, nil, fmt.Errorf("%s: %w: result of %d bytes is over the frame limit of %d bytes",
-			cl.name, wire.ErrTooLarge, size, max)
+			cl.name(), wire.ErrTooLarge, size, max)
 	}
 	return frame, out, nil
 }

@@ -84,7 +84,7 @@ func (cl *call) Emit(reply []byte, blobs [][]byte) error {
 	// the consumer's framer measures, whatever whitespace surrounds it.
 	size := wire.FrameSize(int64(len(frame)-1), lengths)
 	if max := c.maxFrame(); size > int64(max) {
-		return fmt.Errorf("%s: %w: a stream item of %d bytes is over the frame limit of %d bytes", cl.name, wire.ErrTooLarge, size, max)
+		return fmt.Errorf("%s: %w: a stream item of %d bytes is over the frame limit of %d bytes", cl.name(), wire.ErrTooLarge, size, max)
 	}
 	if err := cl.awaitCredit(); err != nil {
 		return err

@@ -88,6 +88,10 @@ func (s *Sig) Func(inv Invoke) reflect.Value {
 			}
 		}
 		results, err := inv(ctx, in)
+		if err == nil && len(results) == len(s.outs) {
+			// DecodeResults left room for the error.
+			return append(results, reflect.Zero(errorType))
+		}
 		out := make([]reflect.Value, 0, len(s.outs)+1)
 		for i, t := range s.outs {
 			if err == nil {
@@ -97,7 +101,8 @@ func (s *Sig) Func(inv Invoke) reflect.Value {
 			}
 		}
 		if err != nil {
-			return append(out, reflect.ValueOf(&err).Elem())
+			e := err // only here: err itself stays off the heap
+			return append(out, reflect.ValueOf(&e).Elem())
 		}
 		return append(out, reflect.Zero(errorType))
 	})
@@ -185,7 +190,7 @@ func (s *Sig) writeFunc(stream *jsoniter.Stream, i int, v reflect.Value, fn Func
 
 // DecodeResults decodes the reply array into the func's result types.
 func (s *Sig) DecodeResults(reply []byte, blobs [][]byte) ([]reflect.Value, error) {
-	out := make([]reflect.Value, 0, len(s.outs))
+	out := make([]reflect.Value, 0, len(s.outs)+1) // room for Func's error
 	iter := wire.JSON.BorrowIterator(reply)
 	defer wire.JSON.ReturnIterator(iter)
 	n := 0

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sync/atomic"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -36,9 +37,9 @@ func ParseRequest(data []byte, req *Request) error {
 		case "type":
 			p.readType(&req.Type)
 		case "namespace":
-			p.readString("namespace", &req.Namespace)
+			p.readName("namespace", &req.Namespace)
 		case "name":
-			p.readString("name", &req.Name)
+			p.readName("name", &req.Name)
 		case "args":
 			req.Args = p.readRaw()
 		case "timeout":
@@ -361,6 +362,50 @@ func (p *parser) readString(field string, dst *string) {
 	if s, esc, ok := p.str(); ok {
 		*dst = decodeString(s, esc)
 	}
+}
+
+// readName is readString for a namespace or a name, which it interns: a
+// peer calls a few services over and over.
+func (p *parser) readName(field string, dst *string) {
+	if p.null() {
+		return
+	}
+	if p.peek() != '"' {
+		p.mustBe(field, "a string")
+		return
+	}
+	if s, esc, ok := p.str(); ok {
+		if esc {
+			*dst = decodeString(s, esc)
+			return
+		}
+		*dst = intern(s)
+	}
+}
+
+// interned holds recent namespaces and names, by a hash of their bytes: a
+// bounded cache that a peer sending many names only makes miss.
+var interned [256]atomic.Pointer[string]
+
+// maxInterned is the longest string intern keeps.
+const maxInterned = 64
+
+// intern returns s as a string, the one interned when it is the same.
+func intern(s []byte) string {
+	if len(s) > maxInterned {
+		return string(s)
+	}
+	h := uint32(2166136261) // FNV-1a
+	for _, c := range s {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	slot := &interned[h%uint32(len(interned))]
+	if p := slot.Load(); p != nil && *p == string(s) {
+		return *p
+	}
+	str := string(s)
+	slot.Store(&str)
+	return str
 }
 
 // readType is readString for the type member, sparing an allocation for the

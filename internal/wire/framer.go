@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sync/atomic"
 	"weak"
 )
 
@@ -90,7 +91,14 @@ type Framer struct {
 
 	// Skipped counts bytes that could not start an object and were skipped.
 	Skipped int64
+
+	beforeRead atomic.Pointer[func()] // see BeforeRead
 }
+
+// BeforeRead sets fn to be called before each read of the underlying
+// reader, which may wait: a connection flushes the responses it held back
+// (Writer.SendLater) there. It may be set while another goroutine reads.
+func (f *Framer) BeforeRead(fn func()) { f.beforeRead.Store(&fn) }
 
 // NewFramer returns a Framer reading r with a frame limit of max bytes.
 func NewFramer(r io.Reader, max int) *Framer {
@@ -312,6 +320,20 @@ func FrameSize(size int64, lengths []int64) int64 {
 
 // Buffered returns how many unread bytes the Framer holds.
 func (f *Framer) Buffered() int { return f.w0 - f.r0 }
+
+// HasMore reports whether the Framer holds unread bytes other than JSON
+// whitespace: the start of another frame, most likely. The newline that
+// ends a frame is not more to read.
+func (f *Framer) HasMore() bool {
+	for _, c := range f.buf[f.r0:f.w0] {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+		default:
+			return true
+		}
+	}
+	return false
+}
 
 // ReadBlobs reads the raw blobs that follow a frame with a blobs member:
 // first the frame's terminating newline, then each blob. When keep is false

@@ -34,42 +34,42 @@ func rawConn(w any) syscall.RawConn {
 // iovMax is the most pieces one writev takes (IOV_MAX on Linux).
 const iovMax = 1024
 
-// tryWritev writes what the descriptor takes at once of the parts, in
-// order, without blocking, and returns how many bytes it wrote.
-func tryWritev(rc syscall.RawConn, parts [][]byte) (int, error) {
+// rawWriter writes to a descriptor without blocking. Its state lives in
+// the struct and its callback is bound once, so that a write allocates
+// nothing. One write at a time (the Writer's writing flag).
+type rawWriter struct {
+	rc    syscall.RawConn
+	fn    func(fd uintptr) bool // step, bound once
+	parts [][]byte              // what write was given
+	iov   [][]byte              // scratch for writev
+	total int
+	n     int
+	err   error
+}
+
+func newRawWriter(w any) *rawWriter {
+	rc := rawConn(w)
+	if rc == nil {
+		return nil
+	}
+	r := &rawWriter{rc: rc}
+	r.fn = r.step
+	return r
+}
+
+// write writes what the descriptor takes at once of the parts, in order,
+// without blocking, and returns how many bytes it wrote.
+func (r *rawWriter) write(parts [][]byte) (int, error) {
 	total := 0
 	for _, p := range parts {
 		total += len(p)
 	}
-	var n int
-	var werr error
-	err := rc.Write(func(fd uintptr) bool {
-		for n < total {
-			var m int
-			var err error
-			if len(parts) == 1 {
-				m, err = unix.Write(int(fd), parts[0][n:])
-			} else {
-				iov := skip(append([][]byte(nil), parts...), n)
-				if len(iov) > iovMax {
-					iov = iov[:iovMax]
-				}
-				m, err = unix.Writev(int(fd), iov)
-			}
-			if err == unix.EINTR {
-				continue
-			}
-			if err == unix.EAGAIN {
-				break
-			}
-			if err != nil {
-				werr = err
-				break
-			}
-			n += m
-		}
-		return true
-	})
+	r.parts, r.total, r.n, r.err = parts, total, 0, nil
+	err := r.rc.Write(r.fn)
+	n, werr := r.n, r.err
+	r.parts = nil
+	clear(r.iov[:cap(r.iov)]) // let go of the caller's buffers
+	r.iov = r.iov[:0]
 	if werr == nil {
 		werr = err
 	}
@@ -77,4 +77,33 @@ func tryWritev(rc syscall.RawConn, parts [][]byte) (int, error) {
 		return n, &os.PathError{Op: "write", Path: "pipe", Err: werr}
 	}
 	return n, nil
+}
+
+func (r *rawWriter) step(fd uintptr) bool {
+	for r.n < r.total {
+		var m int
+		var err error
+		if len(r.parts) == 1 {
+			m, err = unix.Write(int(fd), r.parts[0][r.n:])
+		} else {
+			r.iov = append(r.iov[:0], r.parts...)
+			iov := skip(r.iov, r.n)
+			if len(iov) > iovMax {
+				iov = iov[:iovMax]
+			}
+			m, err = unix.Writev(int(fd), iov)
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		if err == unix.EAGAIN {
+			break
+		}
+		if err != nil {
+			r.err = err
+			break
+		}
+		r.n += m
+	}
+	return true
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"sync"
-	"syscall"
 )
 
 // ErrWriterClosed is returned by Send after Close.
@@ -22,12 +21,13 @@ const DefaultQueueLimit = 1 << 20
 // peer that stops reading slows its senders down instead of growing memory.
 type Writer struct {
 	w     io.Writer
-	raw   syscall.RawConn // w's descriptor, for writes that must not block
+	raw   *rawWriter // w's descriptor, for writes that must not block
 	limit int
 
 	mu      sync.Mutex
 	queue   []byte
 	spare   []byte
+	parts   [][]byte      // scratch of the writes that hold writing
 	space   chan struct{} // closed when the queue is taken or the writer ends
 	writing bool          // a write is in progress, by the loop or a sender
 	closed  bool
@@ -48,7 +48,7 @@ func NewWriter(w io.Writer, limit int) *Writer {
 	}
 	wr := &Writer{
 		w:     w,
-		raw:   rawConn(w),
+		raw:   newRawWriter(w),
 		limit: limit,
 		space: make(chan struct{}),
 		wake:  make(chan struct{}, 1),
@@ -121,29 +121,55 @@ func (w *Writer) SendBlobs(ctx context.Context, frame []byte, blobs [][]byte) er
 	return w.enqueue(ctx, frame, blobs)
 }
 
+// SendLater queues frame, to be written by the next Flush or with the
+// next frame written: a reader running calls back to back holds their
+// responses back while it has more requests to read, then writes them in
+// one write. When the queue has no room, or there are blobs, it is
+// SendBlobs. The one who calls SendLater must call Flush before it waits.
+func (w *Writer) SendLater(ctx context.Context, frame []byte, blobs [][]byte) error {
+	w.mu.Lock()
+	if w.raw == nil || w.closed || len(blobs) > 0 || len(w.queue)+len(frame) > w.limit {
+		w.mu.Unlock()
+		return w.SendBlobs(ctx, frame, blobs)
+	}
+	w.queue = append(w.queue, frame...)
+	w.tail = nil // an extendable frame is no longer the queue's last
+	w.mu.Unlock()
+	return nil
+}
+
+// Flush writes what SendLater held back: at once, as much as the
+// descriptor takes without blocking, the rest by the writer's goroutine.
+func (w *Writer) Flush() {
+	w.mu.Lock()
+	if len(w.queue) == 0 {
+		w.mu.Unlock()
+		return
+	}
+	if w.raw != nil && !w.writing && !w.closed {
+		w.drain()
+	}
+	pending := len(w.queue) > 0 || w.closed
+	w.mu.Unlock()
+	if pending {
+		w.wakeLoop()
+	}
+}
+
 // sendNow writes frame and blobs without blocking, called with w.mu held,
 // which it releases. What the descriptor does not take at once goes to the
 // head of the queue.
 func (w *Writer) sendNow(frame []byte, blobs [][]byte) error {
 	w.writing = true
 	w.mu.Unlock()
-	var parts [][]byte
-	if len(blobs) == 0 {
-		var one [1][]byte
-		one[0] = frame
-		parts = one[:]
-	} else {
-		parts = append([][]byte{frame}, blobs...)
-	}
-	n, err := tryWritev(w.raw, parts)
+	// w.parts belongs to the sender that set writing, until it clears it
+	// with w.mu held.
+	parts := append(append(w.parts[:0], frame), blobs...)
+	n, err := w.raw.write(parts)
 	w.mu.Lock()
 	w.writing = false
-	if err != nil {
-		w.fail(err)
-		w.mu.Unlock()
-		return err
-	}
-	if rest := skip(parts, n); len(rest) > 0 {
+	rest := skip(parts, n)
+	if err == nil && len(rest) > 0 {
 		head := w.spare[:0]
 		for _, p := range rest {
 			head = append(head, p...)
@@ -151,7 +177,15 @@ func (w *Writer) sendNow(frame []byte, blobs [][]byte) error {
 		w.queue = append(head, w.queue...)
 		w.spare = nil
 		w.tail = nil // its offset moved
-	} else {
+	}
+	clear(parts) // let go of the caller's buffers
+	w.parts = parts[:0]
+	if err != nil {
+		w.fail(err)
+		w.mu.Unlock()
+		return err
+	}
+	if len(rest) == 0 {
 		w.drain() // frames queued meanwhile: one more write, no hand-off
 	}
 	// After Close the loop waits for this write to end before it exits.
@@ -192,9 +226,10 @@ func (w *Writer) drain() {
 	for len(w.queue) > 0 && !w.closed && !w.writing {
 		out := w.take()
 		w.mu.Unlock()
-		var one [1][]byte
-		one[0] = out
-		n, err := tryWritev(w.raw, one[:])
+		one := append(w.parts[:0], out)
+		n, err := w.raw.write(one)
+		clear(one)
+		w.parts = one[:0]
 		w.mu.Lock()
 		w.writing = false
 		if err != nil {
