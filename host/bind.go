@@ -39,7 +39,7 @@ type bindConfig struct {
 	logger   *slog.Logger // see WithLogger
 
 	onConnect func(context.Context, *service.Client) // see OnConnect
-	onLeave   func(reason string)                    // Start's: a run's plugin sent a leave notice
+	onLeave   func(reason string) (after func())     // Start's: a run's plugin sent a leave notice
 	restart   *RestartPolicy                         // Start's supervisor (WithRestart)
 	command   []string                               // Start's command (WithCommand)
 	exec      []pluginexec.ExecOption                // Start's exec options (WithExecOptions)
@@ -223,13 +223,19 @@ func startSession(ctx context.Context, cfg *bindConfig, reg *registry.Registry, 
 	var client *service.Client
 	leave := func(c *serveConfig) {
 		logf := c.Logf
-		c.OnLeave = func(reason string) {
-			if logf != nil {
-				logf("%s asked to leave (%q): closing its connection", s.what, reason)
-			}
-			client.CloseWrite() // the plugin's Serve returns; its calls fail
+		c.OnLeave = func(reason string) func() {
+			var then func()
 			if cfg.onLeave != nil {
-				cfg.onLeave(reason)
+				then = cfg.onLeave(reason) // Start's: recorded before the plugin reads the answer
+			}
+			return func() {
+				if logf != nil {
+					logf("%s asked to leave (%q): closing its connection", s.what, reason)
+				}
+				client.CloseWrite() // the plugin's Serve returns; its calls fail
+				if then != nil {
+					then()
+				}
 			}
 		}
 	}

@@ -314,6 +314,26 @@ func TestLeave(t *testing.T) {
 			}
 		})
 	}
+	// A plugin that exits as soon as its leave notice is answered is not
+	// restarted: the host records the notice before it answers.
+	t.Run("exits at once", func(t *testing.T) {
+		hosttest.CheckGoroutines(t)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		for i := 0; i < 5; i++ {
+			h := newHostSide()
+			p := startTwoWay(t, ctx, h, "serve", host.WithRestart(host.RestartPolicy{Initial: time.Millisecond}))
+			var leave func(ctx context.Context, reason string) error
+			p.GetService("kv", "leaveexit", &leave)
+			leave(ctx, "done") // fails: the plugin exits before it answers
+			if err := within(t, "the exit after leaving", 30*time.Second, errChan(p.Wait)); err != nil {
+				t.Errorf("Wait = %v, want the plugin's exit 0", err)
+			}
+			if p.Restarts() != 0 || p.LeaveReason() != "done" {
+				t.Fatalf("run %d: restarted %d times, reason %q: a plugin that left was restarted", i, p.Restarts(), p.LeaveReason())
+			}
+		}
+	})
 }
 
 // A supervised plugin killed by a signal is started again, and the funcs

@@ -32,8 +32,13 @@ type RestartPolicy struct {
 	// serves, or when it failed to start (Err set; another attempt
 	// follows, within the limit). Its calls run one after the other, in
 	// order, on a goroutine of their own: it may call the Running's
-	// methods, Stop and Wait included.
+	// methods, Stop and Wait included, and its last call may still run
+	// after Stop or Wait has returned.
 	OnRestart func(RestartEvent)
+	// StartTimeout bounds how long a restarted run may take to serve
+	// (default one minute); past it the run is ended and counts as a
+	// failed start.
+	StartTimeout time.Duration
 }
 
 // RestartEvent tells of one restart of a supervised plugin.
@@ -88,6 +93,9 @@ func (p *RestartPolicy) withDefaults() *RestartPolicy {
 	if q.Window <= 0 {
 		q.Window = time.Minute
 	}
+	if q.StartTimeout <= 0 {
+		q.StartTimeout = time.Minute
+	}
 	return &q
 }
 
@@ -136,7 +144,9 @@ func (r *Running) supervise() {
 			r.err = inc.err
 			return
 		}
-		next, err := r.launch(r.superCtx)
+		sctx, scancel := context.WithTimeout(r.superCtx, r.policy.StartTimeout)
+		next, err := r.launch(sctx)
+		scancel()
 		if err != nil {
 			if r.ended() {
 				r.err = inc.err

@@ -32,11 +32,13 @@ func Serve(ctx context.Context, reg *registry.Registry, r io.Reader, w io.Writer
 	var conn *engine.Conn
 	if cfg.OnLeave == nil {
 		logf := cfg.Logf
-		cfg.OnLeave = func(reason string) {
-			if logf != nil {
-				logf("the plugin asked to leave (%q): closing its connection", reason)
+		cfg.OnLeave = func(reason string) func() {
+			return func() {
+				if logf != nil {
+					logf("the plugin asked to leave (%q): closing its connection", reason)
+				}
+				conn.CloseWrite()
 			}
-			conn.CloseWrite()
 		}
 	}
 	conn = engine.New(r, w, cfg)

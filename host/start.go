@@ -237,10 +237,12 @@ func (inc *incarnation) explain(err error) error {
 	}
 }
 
-// leave takes the plugin's leave notice: Bind has closed the host's stream
-// to it already; Stop finishes the job and keeps a supervisor from
-// restarting it.
-func (r *Running) leave(reason string) {
+// leave takes the plugin's leave notice, on the connection's reader
+// before the notice is answered: from then on the supervisor does not
+// restart it, even if it exits as soon as it has the answer. The func it
+// returns, run once the answer is queued and Bind has closed the host's
+// stream, stops the plugin.
+func (r *Running) leave(reason string) (after func()) {
 	r.mu.Lock()
 	first := !isClosed(r.left)
 	if first {
@@ -249,9 +251,10 @@ func (r *Running) leave(reason string) {
 	}
 	started := r.cur != nil // else Start stops it once it has it
 	r.mu.Unlock()
-	if first && started {
-		r.Stop(context.Background())
+	if !first || !started {
+		return nil
 	}
+	return func() { r.Stop(context.Background()) }
 }
 
 func isClosed(ch <-chan struct{}) bool {

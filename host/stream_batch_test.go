@@ -3,6 +3,8 @@ package host_test
 import (
 	"bufio"
 	"context"
+	"errors"
+	"os"
 	"fmt"
 	"strconv"
 	"testing"
@@ -38,8 +40,29 @@ func TestStreamBatches(t *testing.T) {
 		done <- func() error {
 			in := bufio.NewReaderSize(p.PluginR, 1<<20)
 			var consumed int64
+			outstanding := int64(0) // bytes received and not yet granted back
+			// First the consumer grants nothing: the producer must stop
+			// at the window (and one frame), by its own count of what it
+			// sent. Seen as a pause of the stream; granting then.
+			holding := true
+			p.PluginR.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+			var partial []byte
 			for {
 				line, err := in.ReadBytes('\n')
+				line = append(partial, line...)
+				partial = nil
+				if holding && errors.Is(err, os.ErrDeadlineExceeded) {
+					partial = line
+					if outstanding > wire.StreamWindow+64<<10 {
+						return fmt.Errorf("with no credit granted the host sent %d bytes of item frames: past the window of %d and one frame", outstanding, wire.StreamWindow)
+					}
+					holding = false
+					p.PluginR.SetReadDeadline(time.Time{})
+					fmt.Fprintf(p.PluginW, `{"sequence":2,"type":"credit","args":%d}`+"\n", consumed)
+					outstanding -= consumed
+					consumed = 0
+					continue
+				}
 				if err != nil {
 					return fmt.Errorf("after %d items: %v", items, err)
 				}
@@ -61,6 +84,11 @@ func TestStreamBatches(t *testing.T) {
 					continue // the opening frame
 				}
 				frames++
+				// The producer's count must match: what it sent without
+				// credit never exceeds the window and one batch frame.
+				if outstanding += int64(len(line) - 1); outstanding > wire.StreamWindow+64<<10 {
+					return fmt.Errorf("after %d items the host sent %d bytes of item frames past the credit granted: its credit count is off", items, outstanding-wire.StreamWindow)
+				}
 				err = wire.EachElement(resp.Reply, func(elem []byte) {
 					if string(elem) != strconv.Itoa(items) && err == nil {
 						err = fmt.Errorf("item %d is %s", items, elem)
@@ -71,8 +99,9 @@ func TestStreamBatches(t *testing.T) {
 					return err
 				}
 				// Credit: the object's bytes, without its newline.
-				if consumed += int64(len(line) - 1); consumed >= wire.StreamWindow/2 {
+				if consumed += int64(len(line) - 1); consumed >= wire.StreamWindow/2 && !holding {
 					fmt.Fprintf(p.PluginW, `{"sequence":2,"type":"credit","args":%d}`+"\n", consumed)
+					outstanding -= consumed
 					consumed = 0
 				}
 			}

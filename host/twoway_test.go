@@ -92,6 +92,13 @@ func pluginRegistry(c *service.Client) *registry.Registry {
 		return c.Leave(ctx, reason) // asks the host to stop this plugin
 	})
 	reg.AddService("kv", "pinghost", func(ctx context.Context) error { return c.Ping(ctx) })
+	reg.AddService("kv", "leaveexit", func(ctx context.Context, reason string) error {
+		if err := c.Leave(ctx, reason); err != nil {
+			return err
+		}
+		os.Exit(0) // at once, before the host's own follow-up
+		return nil
+	})
 	reg.AddService("kv", "block", func(ctx context.Context) error {
 		<-ctx.Done()
 		return ctx.Err()

@@ -75,16 +75,10 @@ func (c *Client) Protocol() int { return c.conn.Protocol() }
 // client started have ended. Records queued by the client's log handlers
 // are sent first, for a second at most; the rest are written on stderr.
 func (c *Client) Close() error {
+	c.stopGuard() // its copies of the descriptors must not keep the streams open
 	wait := c.closeLogs()
 	err := c.conn.Close()
 	wait()
-	c.guardMu.Lock()
-	stop := c.guardStop
-	c.guardStop = func() {} // stopped, and never started again
-	c.guardMu.Unlock()
-	if stop != nil {
-		stop()
-	}
 	return err
 }
 
@@ -107,4 +101,16 @@ func (c *Client) callInto(ctx context.Context, what, ns, name string, req *wire.
 		return &RemoteError{Code: rep.Code, Namespace: ns, Name: name, Message: rep.Error, Detail: rep.Detail}
 	}
 	return nil
+}
+
+// stopGuard stops the orphan guard, if any, and keeps it from starting:
+// the connection is being ended from this side.
+func (c *Client) stopGuard() {
+	c.guardMu.Lock()
+	stop := c.guardStop
+	c.guardStop = func() {} // stopped, and never started again
+	c.guardMu.Unlock()
+	if stop != nil {
+		stop()
+	}
 }

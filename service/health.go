@@ -29,7 +29,17 @@ func Ping(ctx context.Context) error { return Default().Ping(ctx) }
 // leave notices (a protocol 1 host) answers with an error.
 //
 //	if err := service.Leave(ctx, "config removed"); err != nil { ... }
-func (c *Client) Leave(ctx context.Context, reason string) error { return c.conn.Leave(ctx, reason) }
+//
+// Once the host has answered, the orphan guard (ExitWithoutHost) is
+// stopped: the host closes its stream to a plugin that leaves, which is
+// not the host going away, and the plugin is on its way out.
+func (c *Client) Leave(ctx context.Context, reason string) error {
+	if err := c.conn.Leave(ctx, reason); err != nil {
+		return err
+	}
+	c.stopGuard()
+	return nil
+}
 
 // Leave sends a leave notice on the default connection (see Client.Leave).
 func Leave(ctx context.Context, reason string) error { return Default().Leave(ctx, reason) }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -140,5 +141,38 @@ func TestOrphanGuard(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// The guard's copies of the descriptors do not keep the plugin's stream
+// open: after CloseWrite (and after Close) the host reads its end at once.
+func TestOrphanGuardLetsTheStreamClose(t *testing.T) {
+	for _, end := range []string{"CloseWrite", "Close"} {
+		t.Run(end, func(t *testing.T) {
+			p := newHostPipes(t)
+			c := service.NewClient(p.plugR, p.plugW)
+			if err := c.ExitWithoutHost(time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			eof := make(chan error, 1)
+			go func() {
+				_, err := io.Copy(io.Discard, p.hostR) // the hello, then the end
+				eof <- err
+			}()
+			if end == "CloseWrite" {
+				c.CloseWrite()
+			} else {
+				c.Close()
+			}
+			select {
+			case err := <-eof:
+				if err != nil {
+					t.Errorf("reading the plugin's stream: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Errorf("no end of the plugin's stream 10 s after %s: the guard holds it open", end)
+			}
+			c.Close()
+		})
 	}
 }

@@ -90,6 +90,11 @@ func hangUp(fds []int) bool {
 		if err != nil || pfds[len(fds)-1].Revents != 0 {
 			return false
 		}
+		for _, p := range pfds {
+			if p.Revents&unix.POLLNVAL != 0 {
+				return false // a descriptor of the guard's was closed under it: stop, do not spin
+			}
+		}
 		for _, p := range pfds[:len(fds)-1] {
 			if p.Revents&(unix.POLLHUP|unix.POLLERR) != 0 {
 				return true

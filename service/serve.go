@@ -76,4 +76,10 @@ func (c *Client) Err() error { return c.conn.Err() }
 // like net.TCPConn's: the peer reads the end of its input (a plugin in
 // Serve returns) while this end still reads what the peer sends. Calls
 // made after it fail.
-func (c *Client) CloseWrite() error { return c.conn.CloseWrite() }
+//
+// It stops the orphan guard (ExitWithoutHost), whose copy of the
+// descriptor would otherwise keep the stream open.
+func (c *Client) CloseWrite() error {
+	c.stopGuard()
+	return c.conn.CloseWrite()
+}

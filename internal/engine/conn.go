@@ -53,10 +53,13 @@ type Config struct {
 	// as at the in-flight bound. A single call over it runs alone.
 	MaxPendingBytes int
 	// OnLeave, when set, takes the peer's leave notices (a plugin asking
-	// its host to stop it, PROTOCOL.md section 6, health): it runs in a
-	// goroutine of its own once the notice is answered. Without it a
-	// leave notice is answered unknown_service.
-	OnLeave func(reason string)
+	// its host to stop it, PROTOCOL.md section 6, health). It is called on
+	// the reader before the notice is answered, so that what it records
+	// is known before the peer can act on the answer, and must not block;
+	// the func it returns, if any, runs on a goroutine of its own once the
+	// answer is queued (closing the stream, stopping the plugin). Without
+	// it a leave notice is answered unknown_service.
+	OnLeave func(reason string) (after func())
 }
 
 func (cfg Config) withDefaults() Config {

@@ -27,8 +27,11 @@ func (c *Conn) answerHealth(req *wire.Request) {
 			c.replyError(req.Sequence, wire.CodeBadArguments, fmt.Sprintf("%s: %v", what, err))
 			return
 		}
+		after := c.cfg.OnLeave(reason) // recorded before the peer reads the answer
 		c.reply(&wire.Response{Sequence: req.Sequence, Reply: []byte("[]")})
-		go c.cfg.OnLeave(reason)
+		if after != nil {
+			go after()
+		}
 	default:
 		c.replyError(req.Sequence, wire.CodeUnknownService,
 			fmt.Sprintf("%s: %v %q (the health namespace has ping and leave)", wire.Printable(what, true), wire.ErrUnknownService, req.Name))
