@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"iter"
 	"testing"
 
 	"github.com/hostcall/hostcall/host"
@@ -59,6 +60,12 @@ func benchClient(b *testing.B) *service.Client {
 	reg.AddService("b", "add", func(a, b int) int { return a + b })
 	reg.AddService("b", "echo", func(p []byte) []byte { return p })
 	reg.AddService("b", "record", func(r benchRecord) benchRecord { return r })
+	reg.AddService("b", "ints", func(ctx context.Context, n int64) iter.Seq[int64] {
+		return func(yield func(int64) bool) {
+			for i := int64(0); i < n && yield(i); i++ {
+			}
+		}
+	})
 	p := hosttest.NewPipes(b)
 	done := make(chan error, 1)
 	go func() { done <- host.Serve(context.Background(), reg, p.HostR, p.HostW) }()
