@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -69,18 +70,23 @@ func TestPingAnsweredWhileSlotsAreBusy(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	h := newHostSide()
-	p := startTwoWay(t, ctx, h, "serve") // the plugin serves with the default bound, 1024 in flight
+	p := startTwoWay(t, ctx, h, "serve")
 	defer p.Stop(ctx)
-	var block func(context.Context) error
-	p.GetService("kv", "block", &block)
+	var hold func(context.Context) error
+	p.GetService("kv", "hold", &hold)
 	bctx, bcancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for i := 0; i < 1100; i++ { // over the plugin's in-flight bound: some queue
 		wg.Add(1)
-		go func() { defer wg.Done(); block(bctx) }()
+		go func() { defer wg.Done(); hold(bctx) }()
 	}
 	defer wg.Wait()
 	defer bcancel()
+	// Every slot is taken before the ping is sent: a ping that took a
+	// slot, or queued for one, would wait for the calls to end.
+	for held := 0; held < host.DefaultMaxInFlight; held++ { // the plugin serves with the default bound
+		within(t, fmt.Sprintf("call %d holding a slot of the plugin", held+1), 30*time.Second, h.audited)
+	}
 	pctx, pcancel := context.WithTimeout(ctx, 20*time.Second)
 	defer pcancel()
 	if err := p.Ping(pctx); err != nil {
@@ -244,6 +250,37 @@ func TestRestartLimit(t *testing.T) {
 	}
 	if restarted != 3 || limit != 1 {
 		t.Errorf("logged %d restarts and %d limits, want 3 and 1: %+v", restarted, limit, rec.Entries())
+	}
+}
+
+// A restarted run that never serves is ended after StartTimeout and
+// counts as a failed start: the supervision does not hang on it.
+func TestRestartStartTimeout(t *testing.T) {
+	hosttest.CheckGoroutines(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	h := newHostSide()
+	events := make(chan host.RestartEvent, 10)
+	mark := filepath.Join(t.TempDir(), "served")
+	p := startTwoWay(t, ctx, h, "serveonce", host.WithExecOptions(pluginexec.WithEnv("HOSTCALL_TWOWAY_MARK="+mark)),
+		host.WithRestart(host.RestartPolicy{
+			Initial: time.Millisecond, MaxRestarts: 1, StartTimeout: 300 * time.Millisecond,
+			OnRestart: func(ev host.RestartEvent) { events <- ev },
+		}))
+	var pid func() (int, error)
+	p.GetService("kv", "pid", &pid)
+	n, err := pid()
+	if err != nil {
+		t.Fatal(err)
+	}
+	syscall.Kill(n, syscall.SIGKILL)
+	ev := within(t, "the failed restart's event", 30*time.Second, events)
+	if ev.Restart != 1 || !errors.Is(ev.Err, context.DeadlineExceeded) {
+		t.Errorf("event %+v; want restart 1 failing with its start timeout", ev)
+	}
+	err = within(t, "the end of the supervision", 30*time.Second, errChan(p.Wait))
+	if !errors.Is(err, host.ErrRestartLimit) {
+		t.Errorf("Wait = %v, want ErrRestartLimit after the failed start", err)
 	}
 }
 

@@ -159,7 +159,7 @@ func (r *Running) supervise() {
 			continue
 		}
 		r.mu.Lock()
-		if r.stopping { // Stop saw the run before this one
+		if isClosed(r.stop) { // Stop saw the run before this one: it closed stop before it took mu
 			r.mu.Unlock()
 			next.stop(r.ctx)
 			r.err = next.err

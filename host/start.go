@@ -37,7 +37,6 @@ type Running struct {
 
 	mu       sync.Mutex
 	cur      *incarnation
-	stopping bool
 	reason   string // of the leave notice
 	restarts int
 
@@ -296,8 +295,7 @@ func (r *Running) Stop(ctx context.Context) error {
 		close(r.stop)
 		r.superEnd()
 	})
-	r.mu.Lock()
-	r.stopping = true
+	r.mu.Lock() // after stop is closed: supervise, under mu, sees it or has set cur
 	inc := r.cur
 	r.mu.Unlock()
 	inc.stop(ctx)

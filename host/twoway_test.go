@@ -41,6 +41,7 @@ var twoWayManifest = pluginexec.Manifest{
 		{Path: []string{"run", "once"}, Type: "run-once"}, // serves while it runs to completion
 		{Path: []string{"no", "serve"}, Type: "no-serve"}, // never serves: exits 3
 		{Path: []string{"crashloop"}, Type: "crashloop"},  // serves, then exits 7 after 50ms
+		{Path: []string{"serveonce"}, Type: "serveonce"},  // serves the first time; run again, never serves
 	},
 }
 
@@ -103,6 +104,13 @@ func pluginRegistry(c *service.Client) *registry.Registry {
 		<-ctx.Done()
 		return ctx.Err()
 	})
+	reg.AddService("kv", "hold", func(ctx context.Context) error {
+		if err := audit(ctx, "held"); err != nil { // tells the host it holds a slot
+			return err
+		}
+		<-ctx.Done()
+		return ctx.Err()
+	})
 	return reg
 }
 
@@ -122,6 +130,13 @@ func twoWayMain(args []string) int {
 		signal.Ignore(syscall.SIGTERM)
 		service.Serve(ctx, pluginRegistry(c))
 		select {} // never leaves
+	case len(args) > 0 && args[0] == "serveonce":
+		mark := os.Getenv("HOSTCALL_TWOWAY_MARK") // exists once the first run has served
+		if _, err := os.Stat(mark); err == nil {
+			time.Sleep(time.Hour) // until the host gives up on it
+			return 4
+		}
+		os.WriteFile(mark, nil, 0o600)
 	case len(args) > 0 && args[0] == "crashloop":
 		go service.Serve(ctx, pluginRegistry(c))
 		time.Sleep(50 * time.Millisecond)

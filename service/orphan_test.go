@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hostcall/hostcall/host"
+	"github.com/hostcall/hostcall/internal/hosttest"
+	"github.com/hostcall/hostcall/registry"
 	"github.com/hostcall/hostcall/service"
 )
 
@@ -149,6 +152,7 @@ func TestOrphanGuard(t *testing.T) {
 func TestOrphanGuardLetsTheStreamClose(t *testing.T) {
 	for _, end := range []string{"CloseWrite", "Close"} {
 		t.Run(end, func(t *testing.T) {
+			hosttest.CheckGoroutines(t)
 			p := newHostPipes(t)
 			c := service.NewClient(p.plugR, p.plugW)
 			if err := c.ExitWithoutHost(time.Hour); err != nil {
@@ -173,6 +177,52 @@ func TestOrphanGuardLetsTheStreamClose(t *testing.T) {
 				t.Errorf("no end of the plugin's stream 10 s after %s: the guard holds it open", end)
 			}
 			c.Close()
+		})
+	}
+}
+
+// The guard fires when the host's end closes, but not when the host
+// closes its stream because the plugin asked to leave (Leave stops it).
+func TestOrphanGuardAndLeave(t *testing.T) {
+	for _, leave := range []bool{false, true} {
+		t.Run(fmt.Sprintf("leave=%v", leave), func(t *testing.T) {
+			hosttest.CheckGoroutines(t)
+			p := newHostPipes(t)
+			served := make(chan error, 1)
+			go func() { served <- host.Serve(context.Background(), registry.New(), p.hostR, p.hostW) }()
+			c := service.NewClient(p.plugR, p.plugW)
+			defer func() {
+				c.Close()
+				p.hostW.Close()
+				<-served
+			}()
+			fired := make(chan time.Duration, 1)
+			const grace = 100 * time.Millisecond
+			if err := service.GuardOrphan(c, grace, func(gone time.Duration) { fired <- gone }); err != nil {
+				t.Fatal(err)
+			}
+			if leave {
+				if err := c.Leave(context.Background(), "done"); err != nil {
+					t.Fatal(err)
+				}
+				// The host closes its stream to the plugin: a hang-up the
+				// guard must not take for the host's end.
+				select {
+				case gone := <-fired:
+					t.Errorf("the guard fired %v after the host closed the stream of a plugin that left", gone)
+				case <-time.After(10 * grace):
+				}
+				return
+			}
+			p.hostW.Close() // the host's end, as when it exits
+			select {
+			case gone := <-fired:
+				if gone < grace {
+					t.Errorf("the guard fired %v after the host's end closed, before its grace of %v", gone, grace)
+				}
+			case <-time.After(30 * time.Second):
+				t.Error("the guard did not fire 30 s after the host's end closed")
+			}
 		})
 	}
 }

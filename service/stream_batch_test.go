@@ -26,6 +26,7 @@ func TestStreamItemFrames(t *testing.T) {
 		bad   bool
 	}{
 		{name: "batches", items: []string{"[0,1,2]", "[3]", "[ 4 , 5 ]"}, want: []int{0, 1, 2, 3, 4, 5}},
+		{name: "null carries no item", items: []string{"[0]", "null", "[1]"}, want: []int{0, 1}},
 		{name: "not an array", items: []string{"[0,1]", "5"}, want: []int{0, 1}, bad: true},
 		{name: "empty", items: []string{"[0]", "[]"}, want: []int{0}, bad: true},
 		{name: "not an int", items: []string{`[0,"one",2]`}, want: []int{0}, bad: true},

@@ -16,7 +16,9 @@ import (
 // the stream; Close abandons it.
 type Items interface {
 	// Next returns the next item, its JSON value, and the blobs of its
-	// frame; io.EOF at the end.
+	// frame; io.EOF at the end. The item's capacity holds at least one
+	// byte after it (the ',' or ']' of its frame's array), which the
+	// decoder reads to end a number.
 	Next(ctx context.Context) (item []byte, blobs [][]byte, err error)
 	Close()
 }

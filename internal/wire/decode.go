@@ -350,16 +350,23 @@ func decodeString(s []byte, esc bool) string {
 	return string(s)
 }
 
-// readString reads a string; null leaves dst as it is.
-func (p *parser) readString(field string, dst *string) {
+// member reads a string member's raw contents, and whether they hold
+// escapes; ok is false for null (dst left as it is) and when it is not a
+// string (the parser fails, naming field).
+func (p *parser) member(field string) (s []byte, esc, ok bool) {
 	if p.null() {
-		return
+		return nil, false, false
 	}
 	if p.peek() != '"' {
 		p.mustBe(field, "a string")
-		return
+		return nil, false, false
 	}
-	if s, esc, ok := p.str(); ok {
+	return p.str()
+}
+
+// readString reads a string; null leaves dst as it is.
+func (p *parser) readString(field string, dst *string) {
+	if s, esc, ok := p.member(field); ok {
 		*dst = decodeString(s, esc)
 	}
 }
@@ -367,19 +374,12 @@ func (p *parser) readString(field string, dst *string) {
 // readName is readString for a namespace or a name, which it interns: a
 // peer calls a few services over and over.
 func (p *parser) readName(field string, dst *string) {
-	if p.null() {
-		return
-	}
-	if p.peek() != '"' {
-		p.mustBe(field, "a string")
-		return
-	}
-	if s, esc, ok := p.str(); ok {
+	if s, esc, ok := p.member(field); ok {
 		if esc {
 			*dst = decodeString(s, esc)
-			return
+		} else {
+			*dst = intern(s)
 		}
-		*dst = intern(s)
 	}
 }
 
@@ -411,14 +411,7 @@ func intern(s []byte) string {
 // readType is readString for the type member, sparing an allocation for the
 // types of the protocol.
 func (p *parser) readType(dst *string) {
-	if p.null() {
-		return
-	}
-	if p.peek() != '"' {
-		p.mustBe("type", "a string")
-		return
-	}
-	s, esc, ok := p.str()
+	s, esc, ok := p.member("type")
 	if !ok {
 		return
 	}
