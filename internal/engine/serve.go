@@ -96,9 +96,6 @@ func (c *Conn) takeReading(ctx context.Context, reg *registry.Registry) (start b
 		}
 		return false, errors.New("engine: the connection is served already")
 	}
-	if installed {
-		c.fr.BeforeRead(c.wr.Flush) // responses held back go before Serve's reader waits
-	}
 	if installed && c.cfg.Hello {
 		c.sayHello() // New said hello before it served: say it again
 	}
@@ -154,8 +151,7 @@ func (c *Conn) runInline(cl *call) {
 	c.runCall(cl)
 	if !it.t.Stop() {
 		c.readGen.CompareAndSwap(gen, gen+1)
-		c.wr.Flush() // the new reader may be waiting already
-		return       // it fired: it is the new reader's, never reused
+		return // it fired: it is the new reader's, never reused
 	}
 	it.c = nil
 	inlineTimers.Put(it)

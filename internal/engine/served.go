@@ -30,7 +30,6 @@ type call struct {
 	svc     *registry.Service // a callback's func; nil: the registry's service
 	target  *registry.Service // the registry's service, when admit looked it up
 	start   time.Time         // when it started running, for quick
-	later   bool              // run inline with more to read: its response may be held back (Writer.SendLater)
 
 	// A call whose service returns a stream (stream.go).
 	detached bool          // it gave its slot and bytes back: a stream is long
@@ -58,9 +57,8 @@ type call struct {
 // A call with nothing else to read behind it runs inline, on the reader's
 // own goroutine: no hand-off through the scheduler, which is most of the
 // cost of a small call (see serveRead). So does a call of a service whose
-// last call was quick (see quick), even with more to read: its response
-// is then held back and written with the next ones (Writer.SendLater),
-// before the reader waits. If a call runs longer than inlineBudget,
+// last call was quick (see quick), even with more to read. If a call runs
+// longer than inlineBudget,
 // another goroutine takes over reading.
 //
 // A callback (svc, which the registry does not hold) always runs on a
@@ -89,12 +87,10 @@ func (c *Conn) admit(req *wire.Request, blobs [][]byte, svc *registry.Service) {
 			c.hold(cl)
 			c.calls.Add(1)
 			c.mu.Unlock()
-			more := c.fr.HasMore()
-			if svc != nil || more && !c.quick(cl) {
+			if svc != nil || c.fr.HasMore() && !c.quick(cl) {
 				go c.runCall(cl) // more to read: run it beside the reader
 				return
 			}
-			cl.later = more // its response can wait for the next ones
 			c.runInline(cl)
 			return
 		case room && len(c.queue) < c.cfg.MaxInFlight, len(c.pending) > 0:
@@ -109,7 +105,6 @@ func (c *Conn) admit(req *wire.Request, blobs [][]byte, svc *registry.Service) {
 			return
 		}
 		c.mu.Unlock()
-		c.wr.Flush()     // responses held back must not wait with the reader
 		cl.queued = true // it waits before it starts, its deadline running
 		select {
 		case <-c.room:
@@ -333,11 +328,7 @@ func (c *Conn) runCall(cl *call) {
 		c.reply(&wire.Response{Sequence: cl.req.Sequence, Error: err.Error(), Code: code, Detail: detail})
 		return
 	}
-	if cl.later {
-		c.wr.SendLater(c.ctx, frame, out) // the reader flushes before it waits
-	} else {
-		c.wr.SendBlobs(c.ctx, frame, out) // an error means the connection is ending
-	}
+	c.wr.SendBlobs(c.ctx, frame, out) // an error means the connection is ending
 	wire.PutBuf(frame)
 }
 

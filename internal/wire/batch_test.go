@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -90,40 +89,3 @@ func TestExtend(t *testing.T) {
 }
 
 var _ io.Writer = (*blockedWriter)(nil)
-
-// A response held back by SendLater behind an extendable frame makes that
-// frame no longer the queue's last: Extend must not touch it.
-func TestExtendAfterSendLater(t *testing.T) {
-	r, pw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	w := NewWriter(pw, 0)
-	if w.raw == nil {
-		t.Fatal("a pipe has no raw descriptor write: SendLater would not hold back")
-	}
-	w.mu.Lock()
-	w.writing = true // as if a write were in progress: frames stay queued
-	w.mu.Unlock()
-	owner := new(int)
-	w.SendExtendable(context.Background(), []byte(`{"sequence":1,"more":true,"reply":[0]}`+"\n"), owner)
-	if !w.Extend(owner, []byte("1"), 1000) {
-		t.Fatal("Extend refused its own queued frame")
-	}
-	w.SendLater(context.Background(), []byte(`{"sequence":2,"reply":[7]}`+"\n"), nil)
-	if w.Extend(owner, []byte("2"), 1000) {
-		t.Error("Extend changed the queue's last frame, another's")
-	}
-	w.mu.Lock()
-	w.writing = false
-	w.mu.Unlock()
-	w.wakeLoop()
-	w.Close(true)
-	pw.Close()
-	got, _ := io.ReadAll(r)
-	want := `{"sequence":1,"more":true,"reply":[0,1]}` + "\n" + `{"sequence":2,"reply":[7]}` + "\n"
-	if string(got) != want {
-		t.Errorf("written:\n%s\nwant:\n%s", got, want)
-	}
-}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"sync/atomic"
 	"weak"
 )
 
@@ -91,14 +90,7 @@ type Framer struct {
 
 	// Skipped counts bytes that could not start an object and were skipped.
 	Skipped int64
-
-	beforeRead atomic.Pointer[func()] // see BeforeRead
 }
-
-// BeforeRead sets fn to be called before each read of the underlying
-// reader, which may wait: a connection flushes the responses it held back
-// (Writer.SendLater) there. It may be set while another goroutine reads.
-func (f *Framer) BeforeRead(fn func()) { f.beforeRead.Store(&fn) }
 
 // NewFramer returns a Framer reading r with a frame limit of max bytes.
 func NewFramer(r io.Reader, max int) *Framer {

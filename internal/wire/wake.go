@@ -60,9 +60,6 @@ func (f *Framer) Wake() {
 
 // readOnce is one Read of the underlying reader, which Wake may end.
 func (f *Framer) readOnce(p []byte) (int, error) {
-	if fn := f.beforeRead.Load(); fn != nil {
-		(*fn)()
-	}
 	w := f.wk
 	if w == nil {
 		return f.r.Read(p)

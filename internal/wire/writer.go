@@ -121,41 +121,6 @@ func (w *Writer) SendBlobs(ctx context.Context, frame []byte, blobs [][]byte) er
 	return w.enqueue(ctx, frame, blobs)
 }
 
-// SendLater queues frame, to be written by the next Flush or with the
-// next frame written: a reader running calls back to back holds their
-// responses back while it has more requests to read, then writes them in
-// one write. When the queue has no room, or there are blobs, it is
-// SendBlobs. The one who calls SendLater must call Flush before it waits.
-func (w *Writer) SendLater(ctx context.Context, frame []byte, blobs [][]byte) error {
-	w.mu.Lock()
-	if w.raw == nil || w.closed || len(blobs) > 0 || len(w.queue)+len(frame) > w.limit {
-		w.mu.Unlock()
-		return w.SendBlobs(ctx, frame, blobs)
-	}
-	w.queue = append(w.queue, frame...)
-	w.tail = nil // an extendable frame is no longer the queue's last
-	w.mu.Unlock()
-	return nil
-}
-
-// Flush writes what SendLater held back: at once, as much as the
-// descriptor takes without blocking, the rest by the writer's goroutine.
-func (w *Writer) Flush() {
-	w.mu.Lock()
-	if len(w.queue) == 0 {
-		w.mu.Unlock()
-		return
-	}
-	if w.raw != nil && !w.writing && !w.closed {
-		w.drain()
-	}
-	pending := len(w.queue) > 0 || w.closed
-	w.mu.Unlock()
-	if pending {
-		w.wakeLoop()
-	}
-}
-
 // sendNow writes frame and blobs without blocking, called with w.mu held,
 // which it releases. What the descriptor does not take at once goes to the
 // head of the queue.

@@ -202,38 +202,3 @@ func BenchmarkWriterFDSend(b *testing.B) {
 	<-done
 	r.Close()
 }
-
-// Frames held back by SendLater go out in order, with those sent after
-// them, once flushed.
-func TestWriterFDSendLaterThenFlush(t *testing.T) {
-	r, w := fdPipe(t)
-	wr := NewWriter(w, 64)
-	t.Cleanup(func() { wr.Close(false) })
-	var want bytes.Buffer
-	for i := 0; i < 10; i++ { // past the queue's limit of 64 bytes: the rest go at once
-		f := []byte(fmt.Sprintf("{\"sequence\":%d}\n", i))
-		want.Write(f)
-		if err := wr.SendLater(nil, f, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	f := []byte("{\"sequence\":10}\n")
-	want.Write(f)
-	if err := wr.SendBlobs(nil, f, [][]byte{[]byte("blob")}); err != nil {
-		t.Fatal(err)
-	}
-	want.WriteString("blob")
-	f = []byte("{\"sequence\":11}\n")
-	want.Write(f)
-	if err := wr.SendLater(nil, f, nil); err != nil {
-		t.Fatal(err)
-	}
-	wr.Flush()
-	got := make([]byte, want.Len())
-	if _, err := io.ReadFull(r, got); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want.Bytes()) {
-		t.Errorf("read %q, want %q", got, want.Bytes())
-	}
-}
