@@ -111,6 +111,7 @@ type Conn struct {
 	readDone  chan error     // the error that ended Serve's last reader
 	readEnded atomic.Bool    // Serve's reading is over
 	readGen   atomic.Uint64  // the generation of Serve's current reader
+	inline    inlineWatch    // the call the reader runs inline (serve.go)
 	quickSvcs sync.Map       // *registry.Service: bool, whether its last call was quick (served.go)
 
 	dead chan struct{} // closed by fail
@@ -161,6 +162,7 @@ func New(r io.Reader, w io.Writer, cfg Config) *Conn {
 		peerCh:    make(chan struct{}),
 	}
 	maker.c = c
+	c.inline.init(c)
 	if cfg.Registry == nil {
 		c.startReading()
 	} else {

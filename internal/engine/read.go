@@ -55,6 +55,7 @@ func (c *Conn) awaitDone(ctx context.Context, done <-chan struct{}) bool {
 	if ctx != nil {
 		cancel = ctx.Done()
 	}
+	c.handOver() // this may be a call run inline: the reader must go on
 	for {
 		token := c.token // nil without a token: never ready
 		if c.serveWanted.Load() {

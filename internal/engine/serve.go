@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hostcall/hostcall/internal/wire"
@@ -13,9 +14,11 @@ import (
 )
 
 // inlineBudget is how long a call may run on the reader's goroutine before
-// another goroutine takes over reading: long enough for a typical small
+// another goroutine takes over reading (between once and twice that: the
+// watchdog's tick, see inlineWatch): long enough for a typical small
 // service, short enough that a cancel frame or the next call waits little.
-const inlineBudget = 200 * time.Microsecond
+// A call that waits for the peer hands reading over at once (handOver).
+var inlineBudget = 200 * time.Microsecond // a var for tests
 
 // Serve serves reg (nil: the Config's Registry) to the peer until the peer closes
 // its end, a read fails, or ctx ends, then cancels the calls still running,
@@ -64,6 +67,7 @@ func (c *Conn) Serve(ctx context.Context, reg *registry.Registry) error {
 	if derr := c.shutdown(); derr != nil {
 		err = errors.Join(err, derr)
 	}
+	c.inline.t.Stop() // every call is over: nothing to watch
 	return err
 }
 
@@ -104,8 +108,8 @@ func (c *Conn) takeReading(ctx context.Context, reg *registry.Registry) (start b
 
 // serveRead is Serve's reader. Exactly one goroutine reads at a time:
 // one that Serve starts, then, each time a call run inline outlives
-// inlineBudget, a new one started by the timer of that call (runInline).
-// Each reader has a generation; the timer's reader takes the next one, and
+// inlineBudget or waits for the peer, a new one (runInline).
+// Each reader has a generation; the new reader takes the next one, and
 // the old reader, once its call is done, sees that it is no longer the
 // current generation and returns. The last reader reports the error that
 // ended the stream on readDone.
@@ -138,58 +142,94 @@ func (c *Conn) serveRead(gen uint64) {
 }
 
 // runInline runs cl on the reader's goroutine. When it outlives
-// inlineBudget, a reader of the next generation takes over reading, and
-// this reader stops once the call is done. Whichever of the timer and
-// runInline comes first moves the generation on, from this reader's to
-// the next, before either reader looks: the old reader must not read again
-// once the timer has fired, even if the new reader has not started yet.
-// A compare-and-swap, so that a late move never takes the generation back
-// from a reader that has since handed over in turn.
+// inlineBudget (the watchdog, see inlineWatch) or needs the reader itself
+// (handOver), a reader of the next generation takes over reading, and this
+// reader stops once the call is done. Whichever of the two claims the call
+// first decides: the old reader must not read again once another has
+// been started, and must go on when none has.
 func (c *Conn) runInline(cl *call) {
+	w := &c.inline
 	gen := c.readGen.Load() // only the current reader runs calls inline
-	it := getInlineTimer(c, gen)
+	w.gen = gen
+	run := w.next<<1 | 1
+	w.next++
+	w.state.Store(run)
+	w.arm(c)
 	c.runCall(cl)
-	if !it.t.Stop() {
-		c.readGen.CompareAndSwap(gen, gen+1)
-		return // it fired: it is the new reader's, never reused
+	if !w.state.CompareAndSwap(run, run&^1) {
+		return // handed over: the next generation reads
 	}
-	it.c = nil
-	inlineTimers.Put(it)
 }
 
-// inlineTimer is runInline's timer, reused from call to call (inlineTimers)
-// so that running a call inline allocates nothing: one that fired is
-// dropped, one that was stopped in time goes back to the pool.
-type inlineTimer struct {
-	t   *time.Timer
-	c   *Conn
-	gen uint64
+// inlineWatch watches the calls a reader runs inline without a timer per
+// call (resetting one wakes a thread of the scheduler each time, which
+// costs a small call more than the call itself): one timer ticks every
+// inlineBudget while calls run inline and stops when none does. A call
+// seen running at two ticks in a row has run at least inlineBudget, and
+// reading is handed over.
+type inlineWatch struct {
+	// state is id<<1|1 while the reader runs call id inline, id<<1 once
+	// it is done or handed over. The reader sets it; whoever moves it
+	// from running to done (the reader, the watchdog or handOver) decides
+	// whether reading is handed over.
+	state atomic.Uint64
+	next  uint64 // the next call's id (the reader's)
+	gen   uint64 // the generation of the reader that runs the call
+	armed atomic.Bool
+	every time.Duration // the tick: inlineBudget when the connection was made
+	t     *time.Timer
+	seen  uint64 // state at the last tick (the timer's goroutine)
 }
 
-var inlineTimers sync.Pool // *inlineTimer, stopped
+// init makes the watchdog's timer, stopped.
+func (w *inlineWatch) init(c *Conn) {
+	w.every = inlineBudget
+	w.t = time.AfterFunc(time.Hour, func() { w.tick(c) })
+	w.t.Stop()
+}
 
-// getInlineTimer returns a timer started for the reader of generation gen
-// of c.
-func getInlineTimer(c *Conn, gen uint64) *inlineTimer {
-	it, _ := inlineTimers.Get().(*inlineTimer)
-	if it == nil {
-		it = &inlineTimer{}
-		it.c, it.gen = c, gen
-		it.t = time.AfterFunc(inlineBudget, it.fire)
-		return it
+// arm starts the watchdog's ticks unless they run already.
+func (w *inlineWatch) arm(c *Conn) {
+	if w.armed.Swap(true) {
+		return
 	}
-	it.c, it.gen = c, gen
-	it.t.Reset(inlineBudget)
-	return it
+	w.t.Reset(w.every)
 }
 
-// fire hands reading over to a reader of the next generation: the call
-// run inline outlived inlineBudget.
-func (it *inlineTimer) fire() {
-	c, gen := it.c, it.gen
+// tick is the watchdog's: it hands reading over from a call that has run
+// inline since the last tick, and ticks again while calls run inline.
+func (w *inlineWatch) tick(c *Conn) {
+	s := w.state.Load()
+	prev := w.seen
+	w.seen = s
+	if s&1 == 1 && s == prev {
+		c.takeOver(s)
+	}
+	w.armed.Store(false)
+	if w.state.Load()&1 == 1 {
+		w.arm(c) // unless a reader armed it since
+	}
+}
+
+// handOver hands reading over to a new reader now if the current one runs
+// a call inline: something is about to wait for what only a reader can
+// deliver (a reply, a stream's items, credit), maybe from within that call.
+func (c *Conn) handOver() {
+	if s := c.inline.state.Load(); s&1 == 1 {
+		c.takeOver(s)
+	}
+}
+
+// takeOver starts a reader of the next generation if the call whose
+// state is s still runs inline.
+func (c *Conn) takeOver(s uint64) {
+	if !c.inline.state.CompareAndSwap(s, s&^1) {
+		return // done meanwhile: its reader goes on
+	}
+	gen := c.inline.gen
 	c.readGen.CompareAndSwap(gen, gen+1)
 	if !c.readEnded.Load() {
-		c.serveRead(gen + 1)
+		go c.serveRead(gen + 1)
 	}
 }
 

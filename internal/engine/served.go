@@ -58,8 +58,8 @@ type call struct {
 // own goroutine: no hand-off through the scheduler, which is most of the
 // cost of a small call (see serveRead). So does a call of a service whose
 // last call was quick (see quick), even with more to read. If a call runs
-// longer than inlineBudget,
-// another goroutine takes over reading.
+// longer than inlineBudget, or waits for the peer, another goroutine takes
+// over reading.
 //
 // A callback (svc, which the registry does not hold) always runs on a
 // goroutine of its own: the end that lent it may not serve, and then its

@@ -103,6 +103,7 @@ const maxBatch = 64 << 10
 // awaitCredit waits until the stream has credit left or the call ends.
 func (cl *call) awaitCredit() error {
 	for cl.credit.Load() <= 0 {
+		cl.c.handOver() // credit comes through the reader
 		select {
 		case <-cl.creditCh:
 		case <-cl.Done():
