@@ -179,6 +179,7 @@ type inlineWatch struct {
 	every time.Duration // the tick: inlineBudget when the connection was made
 	t     *time.Timer
 	seen  uint64 // state at the last tick (the timer's goroutine)
+	idle  int    // ticks in a row that saw no new inline call (the timer's goroutine)
 }
 
 // init makes the watchdog's timer, stopped.
@@ -205,11 +206,22 @@ func (w *inlineWatch) tick(c *Conn) {
 	if s&1 == 1 && s == prev {
 		c.takeOver(s)
 	}
+	if s != prev {
+		w.idle = 0
+	} else if w.idle++; w.idle < idleTicks {
+		w.t.Reset(w.every) // armed still: a pause between calls is no reason to stop
+		return
+	}
 	w.armed.Store(false)
 	if w.state.Load()&1 == 1 {
 		w.arm(c) // unless a reader armed it since
 	}
 }
+
+// idleTicks is how many ticks the watchdog goes on without a new inline
+// call before it stops: calls that come one after the other then arm it
+// once, not each time.
+const idleTicks = 8
 
 // handOver hands reading over to a new reader now if the current one runs
 // a call inline: something is about to wait for what only a reader can
