@@ -67,7 +67,7 @@ func (c *Conn) Serve(ctx context.Context, reg *registry.Registry) error {
 	if derr := c.shutdown(); derr != nil {
 		err = errors.Join(err, derr)
 	}
-	c.inline.t.Stop() // every call is over: nothing to watch
+	c.inline.stop() // every call is over: nothing to watch
 	return err
 }
 
@@ -172,20 +172,28 @@ type inlineWatch struct {
 	// it is done or handed over. The reader sets it; whoever moves it
 	// from running to done (the reader, the watchdog or handOver) decides
 	// whether reading is handed over.
-	state atomic.Uint64
-	next  uint64 // the next call's id (the reader's)
-	gen   uint64 // the generation of the reader that runs the call
-	armed atomic.Bool
-	every time.Duration // the tick: inlineBudget when the connection was made
-	t     *time.Timer
-	seen  uint64 // state at the last tick (the timer's goroutine)
-	idle  int    // ticks in a row that saw no new inline call (the timer's goroutine)
+	state   atomic.Uint64
+	next    uint64 // the next call's id (the reader's)
+	gen     uint64 // the generation of the reader that runs the call
+	armed   atomic.Bool
+	stopped atomic.Bool   // the connection is over (stop)
+	every   time.Duration // the tick: inlineBudget when the connection was made
+	t       *time.Timer
+	seen    uint64 // state at the last tick (the timer's goroutine)
+	idle    int    // ticks in a row that saw no new inline call (the timer's goroutine)
 }
 
 // init makes the watchdog's timer, stopped.
 func (w *inlineWatch) init(c *Conn) {
 	w.every = inlineBudget
 	w.t = time.AfterFunc(time.Hour, func() { w.tick(c) })
+	w.t.Stop()
+}
+
+// stop ends the watchdog's ticks for good: the connection is over. A tick
+// under way may set the timer once more; that tick returns at once.
+func (w *inlineWatch) stop() {
+	w.stopped.Store(true)
 	w.t.Stop()
 }
 
@@ -200,6 +208,9 @@ func (w *inlineWatch) arm(c *Conn) {
 // tick is the watchdog's: it hands reading over from a call that has run
 // inline since the last tick, and ticks again while calls run inline.
 func (w *inlineWatch) tick(c *Conn) {
+	if w.stopped.Load() {
+		return
+	}
 	s := w.state.Load()
 	prev := w.seen
 	w.seen = s
