@@ -103,12 +103,7 @@ func TestPingStalledPlugin(t *testing.T) {
 	h := newHostSide()
 	p := startTwoWay(t, ctx, h, "serve")
 	defer p.Stop(ctx)
-	var pid func() (int, error)
-	p.GetService("kv", "pid", &pid)
-	n, err := pid()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, n := pluginPID(t, p)
 	if err := syscall.Kill(n, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +117,7 @@ func TestPingStalledPlugin(t *testing.T) {
 	defer pcancel()
 	errc := make(chan error, 1)
 	go func() { errc <- p.Ping(pctx) }()
-	err = within(t, "ping of a stopped plugin", 10*time.Second, errc)
+	err := within(t, "ping of a stopped plugin", 10*time.Second, errc)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("ping of a stopped plugin = %v, want context.DeadlineExceeded", err)
 	}
@@ -267,21 +262,30 @@ func TestRestartStartTimeout(t *testing.T) {
 			Initial: time.Millisecond, MaxRestarts: 1, StartTimeout: 300 * time.Millisecond,
 			OnRestart: func(ev host.RestartEvent) { events <- ev },
 		}))
-	var pid func() (int, error)
-	p.GetService("kv", "pid", &pid)
-	n, err := pid()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, n := pluginPID(t, p)
 	syscall.Kill(n, syscall.SIGKILL)
 	ev := within(t, "the failed restart's event", 30*time.Second, events)
 	if ev.Restart != 1 || !errors.Is(ev.Err, context.DeadlineExceeded) {
 		t.Errorf("event %+v; want restart 1 failing with its start timeout", ev)
 	}
-	err = within(t, "the end of the supervision", 30*time.Second, errChan(p.Wait))
+	err := within(t, "the end of the supervision", 30*time.Second, errChan(p.Wait))
 	if !errors.Is(err, host.ErrRestartLimit) {
 		t.Errorf("Wait = %v, want ErrRestartLimit after the failed start", err)
 	}
+}
+
+// pluginPID returns p's kv.pid and the process id it answers now.
+func pluginPID(t *testing.T, p *host.Running) (func() (int, error), int) {
+	t.Helper()
+	var pid func() (int, error)
+	if err := p.GetService("kv", "pid", &pid); err != nil {
+		t.Fatal(err)
+	}
+	n, err := pid()
+	if err != nil {
+		t.Fatalf("asking the plugin for its pid: %v", err)
+	}
+	return pid, n
 }
 
 func errChan(f func() error) <-chan error {
@@ -297,12 +301,7 @@ func TestStopDuringRestartBackoff(t *testing.T) {
 	defer cancel()
 	h := newHostSide()
 	p := startTwoWay(t, ctx, h, "serve", host.WithRestart(host.RestartPolicy{Initial: time.Hour}))
-	var pid func() (int, error)
-	p.GetService("kv", "pid", &pid)
-	n, err := pid()
-	if err != nil {
-		t.Fatal(err)
-	}
+	pid, n := pluginPID(t, p)
 	syscall.Kill(n, syscall.SIGKILL)
 	// The call fails once the plugin is gone, then Stop cuts the hour short.
 	for deadline := time.Now().Add(30 * time.Second); ; {
@@ -314,7 +313,7 @@ func TestStopDuringRestartBackoff(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	err = within(t, "Stop during the backoff", 10*time.Second, errChan(func() error { return p.Stop(ctx) }))
+	err := within(t, "Stop during the backoff", 10*time.Second, errChan(func() error { return p.Stop(ctx) }))
 	if err == nil || !strings.Contains(err.Error(), "killed") {
 		t.Errorf("Stop = %v, want the killed run's exit", err)
 	}

@@ -16,13 +16,8 @@ import (
 func TestInlineCallWaitingForThePeerHandsOver(t *testing.T) {
 	defer func(d time.Duration) { inlineBudget = d }(inlineBudget)
 	inlineBudget = time.Hour
-	regA, regB := registry.New(), registry.New()
 	var pa atomic.Pointer[Conn]
-	regA.AddService("calc", "down", func(ctx context.Context, n int) (int, error) {
-		v, err := callInt(ctx, pa.Load(), "down", n)
-		return v + 1, err
-	})
-	regB.AddService("calc", "down", func(n int) int { return n })
+	regA, regB := downRegistries(&pa)
 	a, b := peers(t, regA, regB)
 	pa.Store(a)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second) // a watchdog

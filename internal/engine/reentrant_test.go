@@ -222,6 +222,18 @@ func TestReadHandOffUnderLoad(t *testing.T) {
 	}
 }
 
+// downRegistries serves calc.down on both ends: A's calls B's (through
+// *pa, A's connection) and adds one, B's answers its argument.
+func downRegistries(pa *atomic.Pointer[Conn]) (regA, regB *registry.Registry) {
+	regA, regB = registry.New(), registry.New()
+	regA.AddService("calc", "down", func(ctx context.Context, n int) (int, error) {
+		v, err := callInt(ctx, pa.Load(), "down", n)
+		return v + 1, err
+	})
+	regB.AddService("calc", "down", func(n int) int { return n })
+	return regA, regB
+}
+
 // Re-entrant calls at the bounds: A runs one call at a time (and queues
 // one), and each of its calls calls B back. B makes more calls than A's
 // bounds hold: A's reader must go on reading B's replies to the running
@@ -232,13 +244,8 @@ func TestReentrantCallsAtTheBounds(t *testing.T) {
 		"byte budget":     func(c *Config) { c.MaxPendingBytes = 64 },
 	} {
 		t.Run(name, func(t *testing.T) {
-			regA, regB := registry.New(), registry.New()
 			var pa atomic.Pointer[Conn]
-			regA.AddService("calc", "down", func(ctx context.Context, n int) (int, error) {
-				v, err := callInt(ctx, pa.Load(), "down", n)
-				return v + 1, err
-			})
-			regB.AddService("calc", "down", func(n int) int { return n })
+			regA, regB := downRegistries(&pa)
 			a, b := peersWith(t, regA, regB, cfg)
 			pa.Store(a)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second) // a watchdog

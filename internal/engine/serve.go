@@ -149,24 +149,23 @@ func (c *Conn) serveRead(gen uint64) {
 // been started, and must go on when none has.
 func (c *Conn) runInline(cl *call) {
 	w := &c.inline
-	gen := c.readGen.Load() // only the current reader runs calls inline
-	w.gen = gen
+	w.gen = c.readGen.Load() // only the current reader runs calls inline
 	run := w.next<<1 | 1
 	w.next++
 	w.state.Store(run)
 	w.arm(c)
 	c.runCall(cl)
-	if !w.state.CompareAndSwap(run, run&^1) {
-		return // handed over: the next generation reads
-	}
+	// Fails when the call was handed over: serveRead then sees the next
+	// generation and stops.
+	w.state.CompareAndSwap(run, run&^1)
 }
 
 // inlineWatch watches the calls a reader runs inline without a timer per
 // call (resetting one wakes a thread of the scheduler each time, which
 // costs a small call more than the call itself): one timer ticks every
-// inlineBudget while calls run inline and stops when none does. A call
-// seen running at two ticks in a row has run at least inlineBudget, and
-// reading is handed over.
+// inlineBudget while calls run inline, and stops after idleTicks ticks
+// that saw no new one. A call seen running at two ticks in a row has run
+// at least inlineBudget, and reading is handed over.
 type inlineWatch struct {
 	// state is id<<1|1 while the reader runs call id inline, id<<1 once
 	// it is done or handed over. The reader sets it; whoever moves it
