@@ -128,3 +128,39 @@ func BenchmarkRoundTrip(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkRoundTripServing is BenchmarkRoundTrip's add and struct4k from
+// a client that serves a registry as well, as a host calling its plugin
+// does: its caller reads its own reply once the serving reader has lent
+// it the read token (internal/engine, lend).
+func BenchmarkRoundTripServing(b *testing.B) {
+	c := benchClient(b)
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- c.Serve(ctx, registry.New()) }()
+	b.Cleanup(func() {
+		cancel()
+		<-served
+	})
+	b.Run("add", func(b *testing.B) {
+		var add func(int, int) (int, error)
+		c.GetService("b", "add", &add)
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if n, err := add(i, 1); err != nil || n != i+1 {
+				b.Fatal(n, err)
+			}
+		}
+	})
+	b.Run("struct4k", func(b *testing.B) {
+		var rec func(benchRecord) (benchRecord, error)
+		c.GetService("b", "record", &rec)
+		r := newBenchRecord()
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if got, err := rec(r); err != nil || got.Items[3] != r.Items[3] {
+				b.Fatal(err)
+			}
+		}
+	})
+}

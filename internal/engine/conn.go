@@ -102,8 +102,20 @@ type Conn struct {
 	looping bool          // a goroutine reads, from New on (a reader without deadlines)
 	// serveWanted: Serve waits for the token; callers reading give it up.
 	serveWanted atomic.Bool
-	readers     sync.WaitGroup // goroutines reading on their own
-	rd          frameRead      // the frame being read, kept for its blobs when a reader is woken
+	served      chan struct{} // closed once Serve has taken the token
+	// Lending (serve.go): a serving reader that has just answered a
+	// caller gives the token up (lent) so that the next caller reads its
+	// own reply, with no hand-off between goroutines; the watchdog takes
+	// it back for a reader of Serve's once callers leave it idle.
+	lent    atomic.Bool
+	takes   atomic.Uint64 // times a caller took the token (for the watchdog)
+	waiting atomic.Int32  // callers waiting in awaitDone
+	// lendMisses counts lends in a row that no caller used (the watchdog
+	// took the token back): each doubles the answers that are not lent.
+	lendMisses atomic.Int32
+	lingering  atomic.Int32   // readers whose inline call was handed over, not stopped yet
+	readers    sync.WaitGroup // goroutines reading on their own
+	rd         frameRead      // the frame being read, kept for its blobs when a reader is woken
 
 	// Serving (see serve.go).
 	calls     sync.WaitGroup // the served calls' goroutines
@@ -160,6 +172,7 @@ func New(r io.Reader, w io.Writer, cfg Config) *Conn {
 		pending:   make(map[uint64]*pendingCall),
 		inflight:  make(map[uint64]*call),
 		peerCh:    make(chan struct{}),
+		served:    make(chan struct{}),
 	}
 	maker.c = c
 	c.inline.init(c)
@@ -167,6 +180,13 @@ func New(r io.Reader, w io.Writer, cfg Config) *Conn {
 		c.startReading()
 	} else {
 		c.reg.Store(cfg.Registry)
+		if c.fr.Wakeable() {
+			// Serve takes the token first (nobody reads before it);
+			// callers may read once it lends it.
+			c.token = make(chan struct{}, 1)
+			c.token <- struct{}{}
+			c.serveWanted.Store(true)
+		}
 	}
 	if cfg.Hello {
 		c.sayHello()

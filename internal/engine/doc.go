@@ -30,6 +30,15 @@
 // Readers without a read deadline get a reader goroutine instead, and
 // callers wait on channels.
 //
+// A serving connection whose reader has just answered the one caller
+// waiting lends it the token (lend, in serve.go): that caller's next call
+// reads its own reply too, as on a connection that only calls, with no
+// goroutine hand-off per call (hostcall-h2p in docs/bench). A caller reads
+// as Serve's reader does but runs no call inline. The token comes back to
+// a reader of Serve's when a served call ends or when callers leave it
+// idle for a tick of the inline watchdog, so the peer's requests wait that
+// long at most; lends that no caller used make lending rarer (lendSkip).
+//
 // # Frames
 //
 // Frames are built and parsed by internal/wire only; the registry takes the

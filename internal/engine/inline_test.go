@@ -80,3 +80,43 @@ func TestInlineCallBlockedIsHandedOver(t *testing.T) {
 		}
 	}
 }
+
+// Hand-overs one after the other, with a budget so short that the
+// watchdog hands reading over from calls of a few microseconds, while
+// many callers call: each reply reaches its caller, and (under -race)
+// no two readers ever read at once. A claim of the watchdog that lost
+// the race for the generation used to start a second reader.
+func TestHandOversUnderATinyBudget(t *testing.T) {
+	defer func(d time.Duration) { inlineBudget = d }(inlineBudget)
+	inlineBudget = 5 * time.Microsecond
+	regA := registry.New()
+	regA.AddService("calc", "inc", func(n int) int {
+		if n%3 == 0 {
+			time.Sleep(20 * time.Microsecond) // outlives the budget
+		}
+		return n + 1
+	})
+	a, b := peers(t, regA, registry.New())
+	<-a.HelloAnswered()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second) // a watchdog
+	defer cancel()
+	const callers, calls = 16, 1000
+	errs := make(chan error, callers)
+	for g := range callers {
+		go func() {
+			for i := range calls {
+				n := g*calls + i
+				if got, err := callInt(ctx, b, "inc", n); err != nil || got != n+1 {
+					errs <- fmt.Errorf("caller %d call %d: %d, %v", g, i, got, err)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range callers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -56,49 +56,109 @@ func (c *Conn) awaitDone(ctx context.Context, done <-chan struct{}) bool {
 		cancel = ctx.Done()
 	}
 	c.handOver() // this may be a call run inline: the reader must go on
+	c.waiting.Add(1)
+	defer c.waiting.Add(-1)
 	for {
-		token := c.token // nil without a token: never ready
-		if c.serveWanted.Load() {
-			token = nil // Serve takes the token next and keeps it
+		select {
+		case <-done: // first: a caller whose reply came reads nothing
+			return true
+		default:
 		}
+		token, served := c.tokenFor()
 		select {
 		case <-done:
 			return true
 		case <-cancel:
 			return false
+		case <-served: // the token may be lent from now on
 		case <-token:
+			c.takes.Add(1)
+			if c.lent.Load() && c.lendMisses.Load() != 0 {
+				c.lendMisses.Store(0) // lending serves its purpose again
+			}
 			if c.serveWanted.Load() {
-				c.token <- struct{}{}
+				c.putToken()
 				continue
 			}
-			woken := c.readUntil(ctx, done)
-			c.token <- struct{}{}
-			if !woken {
+			over := c.readUntil(ctx, done)
+			c.putToken()
+			if over {
 				return true
 			}
 		}
 	}
 }
 
-// readUntil reads and routes frames until done is closed (it reports
-// false) or ctx ends (true). The caller holds the read token.
-func (c *Conn) readUntil(ctx context.Context, done <-chan struct{}) (woken bool) {
+// tokenFor is the read token's channel for a caller that would read: nil
+// (never ready) without a token, or while Serve wants it; served is then
+// the channel closed once Serve has it, after which a caller may read
+// again (Serve lends the token).
+func (c *Conn) tokenFor() (token, served chan struct{}) {
+	if c.serveWanted.Load() {
+		return nil, c.served // Serve takes the token next
+	}
+	return c.token, nil
+}
+
+// putToken gives the read token back, unless the reading is over (the
+// reader that saw the end of a served stream keeps it: nobody reads
+// again). While a serving connection lends the token, the watchdog
+// watches that somebody takes it (see lendWatch).
+func (c *Conn) putToken() {
+	if c.readEnded.Load() {
+		return
+	}
+	c.token <- struct{}{}
+	if c.lent.Load() {
+		c.inline.arm(c)
+	}
+}
+
+// readUntil reads and routes frames until done is ready (it reports true,
+// having received from it), ctx ends or Serve wants the token (false), or
+// the stream fails: a connection that only calls fails (true: fail has
+// signaled every pending call's done, which is left for its call to
+// receive); a serving one reports it to Serve (false, unless done came),
+// keeping the token. The caller holds the read token.
+// On a serving connection it reads as Serve's reader does, except that
+// calls do not run inline on it (it has a reply to return to), and a
+// stream that fails is reported to Serve, which ends the connection.
+func (c *Conn) readUntil(ctx context.Context, done <-chan struct{}) (over bool) {
 	if ctx != nil && ctx.Done() != nil {
 		stop := context.AfterFunc(ctx, c.fr.Wake)
 		defer stop()
 	}
+	serving := c.registry() != nil
+	c.rd.caller = true
+	defer func() { c.rd.caller = false }()
 	for {
 		select {
 		case <-done:
-			return false
+			return true
 		default:
 		}
 		if ctx != nil && ctx.Err() != nil || c.serveWanted.Load() {
-			return true // the caller's context ended, or Serve wants to read
+			return false // the caller's context ended, or Serve wants to read
 		}
-		if err := c.readOne(); err != nil {
-			c.fail(err)
-			return false // fail closed done, as every pending call's
+		var err error
+		if serving {
+			err = c.readServed()
+		} else {
+			err = c.readOne()
+		}
+		if err == nil {
+			continue
+		}
+		if !serving {
+			c.fail(err) // fail signaled done, as every pending call's
+			return true
+		}
+		c.endReading(err)
+		select { // Serve fails the connection, which signals done
+		case <-done:
+			return true
+		case <-c.dead: // done may be signaled just after
+			return false
 		}
 	}
 }
@@ -106,11 +166,19 @@ func (c *Conn) readUntil(ctx context.Context, done <-chan struct{}) (woken bool)
 // readHello reads until hello is answered, unless a caller reads it first.
 func (c *Conn) readHello() {
 	defer c.readers.Done()
-	select {
-	case <-c.helloDone:
-	case <-c.token:
-		c.readUntil(nil, c.helloDone)
-		c.token <- struct{}{}
+	for {
+		token, served := c.tokenFor()
+		select {
+		case <-c.helloDone:
+			return
+		case <-served:
+			continue
+		case <-token:
+			c.takes.Add(1)
+			c.readUntil(nil, c.helloDone)
+			c.putToken()
+			return
+		}
 	}
 }
 
@@ -129,6 +197,14 @@ type frameRead struct {
 	size    int64 // the frame's size, blobs excluded
 	lengths []int64
 	keep    bool
+	// answered: the frame was a response to a call of this end (for
+	// serveRead, which then lends the token). caller: the reader is a
+	// caller, which runs no call inline.
+	answered bool
+	caller   bool
+	// lendSkip: answers to callers after which Serve's reader goes on
+	// reading instead of lending, after lends that no caller used.
+	lendSkip int
 }
 
 // What a frame read is, for withBlobs.
@@ -196,6 +272,7 @@ func (c *Conn) withBlobs() error {
 	case readResponse:
 		resp := rd.resp
 		rd.resp = wire.Response{} // pin nothing of the frame's
+		rd.answered = true
 		c.deliver(&resp, blobs, err, rd.size)
 	case readRequest:
 		if err != nil {

@@ -55,6 +55,7 @@ func (c *Conn) waitRoom(ctx context.Context) error {
 		cancel = ctx.Done()
 	}
 	space := c.wr.Space()
+	token, served := c.tokenFor()
 	select {
 	case <-space:
 		return nil
@@ -62,7 +63,10 @@ func (c *Conn) waitRoom(ctx context.Context) error {
 		return ctx.Err()
 	case <-c.dead:
 		return c.Err()
-	case <-c.token:
+	case <-served:
+		return nil // Serve has the token: sendRequest tries again
+	case <-token:
+		c.takes.Add(1)
 	}
 	if ctx == nil {
 		ctx = context.Background()
@@ -78,6 +82,6 @@ func (c *Conn) waitRoom(ctx context.Context) error {
 	}()
 	c.readUntil(wctx, space)
 	wake()
-	c.token <- struct{}{}
+	c.putToken()
 	return ctx.Err()
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +46,7 @@ func (c *Conn) Serve(ctx context.Context, reg *registry.Registry) error {
 	stop := context.AfterFunc(ctx, func() {
 		c.cancel(errShutdown) // running calls answer unavailable
 		interruptRead(c.r)
+		c.reclaim() // a reader to see the interruption
 	})
 	if start {
 		// Not on this goroutine: it must stay free to end the connection
@@ -71,6 +73,8 @@ func (c *Conn) Serve(ctx context.Context, reg *registry.Registry) error {
 	return err
 }
 
+var errServedAlready = errors.New("engine: the connection is served already")
+
 // takeReading makes Serve the connection's reader and reports whether
 // Serve must start reading: on a connection whose callers read for
 // themselves it waits for the read token and keeps it, so that from then on
@@ -81,6 +85,11 @@ func (c *Conn) Serve(ctx context.Context, reg *registry.Registry) error {
 func (c *Conn) takeReading(ctx context.Context, reg *registry.Registry) (start bool, err error) {
 	if err := c.Err(); err != nil {
 		return false, err // a failed connection (not hosted), or one that ended
+	}
+	select {
+	case <-c.served:
+		return false, errServedAlready
+	default:
 	}
 	if c.token != nil {
 		c.serveWanted.Store(true)
@@ -96,10 +105,15 @@ func (c *Conn) takeReading(ctx context.Context, reg *registry.Registry) (start b
 	installed := c.reg.CompareAndSwap(nil, reg)
 	if !installed && c.reg.Load() != reg {
 		if c.token != nil {
+			c.serveWanted.Store(false)
 			c.token <- struct{}{}
 		}
-		return false, errors.New("engine: the connection is served already")
+		return false, errServedAlready
 	}
+	if c.token != nil {
+		c.serveWanted.Store(false) // the token is Serve's reader's, to lend
+	}
+	close(c.served)
 	if installed && c.cfg.Hello {
 		c.sayHello() // New said hello before it served: say it again
 	}
@@ -120,24 +134,125 @@ func (c *Conn) takeReading(ctx context.Context, reg *registry.Registry) (start b
 // docs/bench).
 func (c *Conn) serveRead(gen uint64) {
 	for {
+		c.rd.answered = false
 		err := c.readOne() // a Wake left from the callers' reading is no error
 		if err == nil && c.readGen.Load() != gen {
+			c.lingering.Add(-1)
 			return // another reader took over during an inline call
 		}
 		if err == nil {
-			err = c.wr.Err()
-			if err != nil {
-				err = fmt.Errorf("writing responses: %w", err)
-			}
+			err = c.writeErr()
 		}
 		if err != nil {
-			c.readEnded.Store(true)
 			if c.registry() == nil {
 				c.fail(err) // nobody serves: nobody else will
 			}
-			c.readDone <- err
+			c.endReading(err)
 			return
 		}
+		if c.rd.answered && c.token != nil && c.waiting.Load() == 1 && c.lingering.Load() == 0 {
+			if c.rd.lendSkip == 0 {
+				c.lend()
+				return
+			}
+			c.rd.lendSkip--
+		}
+	}
+}
+
+// readServed reads one frame as a reader of Serve's that is not Serve's
+// own (a caller, see readUntil): an error ends the reading.
+func (c *Conn) readServed() error {
+	if err := c.readOne(); err != nil {
+		return err
+	}
+	return c.writeErr()
+}
+
+// writeErr is the error of the writer of responses, which ends the
+// serving.
+func (c *Conn) writeErr() error {
+	if err := c.wr.Err(); err != nil {
+		return fmt.Errorf("writing responses: %w", err)
+	}
+	return nil
+}
+
+// endReading reports the error that ended the stream to Serve. The reader
+// that calls it keeps the read token: nobody reads again.
+func (c *Conn) endReading(err error) {
+	c.readEnded.Store(true)
+	c.readDone <- err
+}
+
+// lend is how Serve's reader stops once it has answered a caller while
+// callers wait (and no reader whose inline call was handed over is still
+// to stop: that call may be the caller, which then returns to that
+// reader, not to the peer): it gives the read token up, so that a caller reads its
+// own reply next, on its own goroutine. Otherwise each reply would go
+// from this reader to the caller's goroutine, a hand-off that wakes a
+// thread of the scheduler and costs more than the call itself between
+// two processes on the same machine (hostcall-h2p in docs/bench). A
+// caller reads as Serve's reader does, except that it runs no call inline
+// (served requests get goroutines of their own). Once callers leave the
+// token idle for a whole tick of the watchdog, a new reader of Serve's
+// takes it back (lendWatch): the peer's requests then wait that long at
+// most to be read.
+func (c *Conn) lend() {
+	c.lent.Store(true)
+	c.takes.Add(1) // the watchdog's tick waits for a whole idle tick
+	c.token <- struct{}{}
+	c.inline.arm(c)
+}
+
+// lendWatch is the watchdog's part in lending: when callers have not
+// taken the lent token since the last tick and nobody holds it, a new
+// reader of Serve's takes it back. It reports whether the watchdog must
+// tick again for it; a caller that gives the token back arms it again.
+func (c *Conn) lendWatch() bool {
+	w := &c.inline
+	if !c.lent.Load() {
+		return false
+	}
+	if n := c.takes.Load(); n != w.takes {
+		w.takes = n
+		return true
+	}
+	c.reclaim() // unless a caller holds it
+	return false
+}
+
+// reclaim takes the read token back for a new reader of Serve's if it is
+// lent and nobody holds it: callers left it idle for a whole tick of the
+// watchdog, or a served call has just ended (the peer's next request may
+// follow at once). That lend was of no use: lend less often from now on,
+// so that the peer's requests do not wait after every answer when this
+// end's callers do not call again soon.
+func (c *Conn) reclaim() {
+	if !c.takeLent() {
+		return
+	}
+	misses := min(c.lendMisses.Add(1), maxLendBackoff)
+	c.rd.lendSkip = 1<<misses - 1
+	go c.serveRead(c.readGen.Add(1))
+}
+
+// maxLendBackoff bounds the doubling of lendSkip: at most one answer in
+// 1<<maxLendBackoff is lent while lends go unused.
+const maxLendBackoff = 10
+
+// takeLent takes the read token back for a reader of Serve's if it is
+// lent and nobody holds it.
+func (c *Conn) takeLent() bool {
+	if c.token == nil || !c.lent.Load() {
+		return false
+	}
+	select {
+	case <-c.token:
+		c.lent.Store(false)
+		return true
+	default:
+		return false
 	}
 }
 
@@ -149,15 +264,23 @@ func (c *Conn) serveRead(gen uint64) {
 // been started, and must go on when none has.
 func (c *Conn) runInline(cl *call) {
 	w := &c.inline
-	w.gen = c.readGen.Load() // only the current reader runs calls inline
+	gen := c.readGen.Load() // only the current reader runs calls inline
+	w.gen.Store(gen)
 	run := w.next<<1 | 1
 	w.next++
 	w.state.Store(run)
 	w.arm(c)
 	c.runCall(cl)
-	// Fails when the call was handed over: serveRead then sees the next
-	// generation and stops.
-	w.state.CompareAndSwap(run, run&^1)
+	if w.state.CompareAndSwap(run, run&^1) {
+		return
+	}
+	// Handed over. The claimer moves the generation on right after its
+	// claim: wait for that, or this reader could read again meanwhile,
+	// beside the new one. serveRead then sees the next generation and
+	// stops.
+	for c.readGen.Load() == gen {
+		runtime.Gosched()
+	}
 }
 
 // inlineWatch watches the calls a reader runs inline without a timer per
@@ -172,14 +295,15 @@ type inlineWatch struct {
 	// from running to done (the reader, the watchdog or handOver) decides
 	// whether reading is handed over.
 	state   atomic.Uint64
-	next    uint64 // the next call's id (the reader's)
-	gen     uint64 // the generation of the reader that runs the call
+	next    uint64        // the next call's id (the reader's)
+	gen     atomic.Uint64 // the generation of the reader that runs the call
 	armed   atomic.Bool
 	stopped atomic.Bool   // the connection is over (stop)
 	every   time.Duration // the tick: inlineBudget when the connection was made
 	t       *time.Timer
 	seen    uint64 // state at the last tick (the timer's goroutine)
 	idle    int    // ticks in a row that saw no new inline call (the timer's goroutine)
+	takes   uint64 // Conn.takes at the last tick (the timer's goroutine)
 }
 
 // init makes the watchdog's timer, stopped.
@@ -216,15 +340,19 @@ func (w *inlineWatch) tick(c *Conn) {
 	if s&1 == 1 && s == prev {
 		c.takeOver(s)
 	}
-	if s != prev {
+	if c.lendWatch() || s != prev {
 		w.idle = 0
-	} else if w.idle++; w.idle < idleTicks {
+	} else {
+		w.idle++
+	}
+	if w.idle < idleTicks {
 		w.t.Reset(w.every) // armed still: a pause between calls is no reason to stop
 		return
 	}
+	w.idle = 0
 	w.armed.Store(false)
-	if w.state.Load()&1 == 1 {
-		w.arm(c) // unless a reader armed it since
+	if w.state.Load()&1 == 1 || c.lent.Load() && len(c.token) == 1 {
+		w.arm(c) // unless a reader or a caller armed it since
 	}
 }
 
@@ -243,13 +371,20 @@ func (c *Conn) handOver() {
 }
 
 // takeOver starts a reader of the next generation if the call whose
-// state is s still runs inline.
+// state is s still runs inline. The reader that runs it stops once the
+// call is done. If the generation has moved on already, that reader was
+// replaced before (it went on reading for a moment between the claim of
+// an earlier call and the change of generation, and ran this call): the
+// current reader goes on, and no other starts.
 func (c *Conn) takeOver(s uint64) {
 	if !c.inline.state.CompareAndSwap(s, s&^1) {
 		return // done meanwhile: its reader goes on
 	}
-	gen := c.inline.gen
-	c.readGen.CompareAndSwap(gen, gen+1)
+	gen := c.inline.gen.Load()
+	if !c.readGen.CompareAndSwap(gen, gen+1) {
+		return
+	}
+	c.lingering.Add(1) // until the call is done and its reader stops
 	if !c.readEnded.Load() {
 		go c.serveRead(gen + 1)
 	}

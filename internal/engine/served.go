@@ -87,7 +87,7 @@ func (c *Conn) admit(req *wire.Request, blobs [][]byte, svc *registry.Service) {
 			c.hold(cl)
 			c.calls.Add(1)
 			c.mu.Unlock()
-			if svc != nil || c.fr.HasMore() && !c.quick(cl) {
+			if svc != nil || c.rd.caller || c.fr.HasMore() && !c.quick(cl) {
 				go c.runCall(cl) // more to read: run it beside the reader
 				return
 			}
@@ -201,6 +201,7 @@ func (c *Conn) release(cl *call) {
 	if cl.detached { // its slot went to another call when its stream began
 		c.mu.Unlock()
 		cl.cancel()
+		c.reclaim()
 		c.calls.Done()
 		return
 	}
@@ -208,6 +209,7 @@ func (c *Conn) release(cl *call) {
 	c.mu.Unlock()
 	cl.cancel()
 	c.startNext(next)
+	c.reclaim() // the peer's next request may come now: read it
 	c.calls.Done()
 }
 
