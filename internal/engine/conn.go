@@ -103,6 +103,8 @@ type Conn struct {
 	// serveWanted: Serve waits for the token; callers reading give it up.
 	serveWanted atomic.Bool
 	served      chan struct{} // closed once Serve has taken the token
+	serveBegun  atomic.Bool   // a Serve has begun (takeReading)
+	stopping    atomic.Bool   // Serve's context ended: readers stop
 	// Lending (serve.go): a serving reader that has just answered a
 	// caller gives the token up (lent) so that the next caller reads its
 	// own reply, with no hand-off between goroutines; the watchdog takes
@@ -110,8 +112,9 @@ type Conn struct {
 	lent    atomic.Bool
 	takes   atomic.Uint64 // times a caller took the token (for the watchdog)
 	waiting atomic.Int32  // callers waiting in awaitDone
-	// lendMisses counts lends in a row that no caller used (the watchdog
-	// took the token back): each doubles the answers that are not lent.
+	// lendMisses counts the lends in a row that ended in reclaim rather
+	// than with a caller taking the token: each doubles the answers that
+	// are not lent.
 	lendMisses atomic.Int32
 	lingering  atomic.Int32   // readers whose inline call was handed over, not stopped yet
 	readers    sync.WaitGroup // goroutines reading on their own

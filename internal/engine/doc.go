@@ -36,8 +36,9 @@
 // goroutine hand-off per call (hostcall-h2p in docs/bench). A caller reads
 // as Serve's reader does but runs no call inline. The token comes back to
 // a reader of Serve's when a served call ends or when callers leave it
-// idle for a tick of the inline watchdog, so the peer's requests wait that
-// long at most; lends that no caller used make lending rarer (lendSkip).
+// idle for a whole tick of the inline watchdog, so the peer's requests
+// wait one to two ticks at most; lends that no caller used make lending
+// rarer (lendSkip).
 //
 // # Frames
 //

@@ -125,3 +125,111 @@ func TestServeEndsWithItsTokenLent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// servedPair is two serving connections over OS pipes, each served with
+// its own context, for tests that end Serve themselves.
+type servedPair struct {
+	a, b   *Conn
+	served chan error // each Serve's result
+	files  []*os.File
+}
+
+func newServedPair(t *testing.T, ctxA, ctxB context.Context, regA, regB *registry.Registry) *servedPair {
+	t.Helper()
+	ar, bw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	br, aw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &servedPair{served: make(chan error, 2), files: []*os.File{ar, aw, br, bw}}
+	p.a = New(ar, aw, Config{Registry: regA, Hello: true})
+	p.b = New(br, bw, Config{Registry: regB, Hello: true})
+	go func() { p.served <- p.a.Serve(ctxA, nil) }()
+	go func() { p.served <- p.b.Serve(ctxB, nil) }()
+	return p
+}
+
+// wait waits for both Serves, within a generous watchdog, then closes the
+// pipes.
+func (p *servedPair) wait(t *testing.T) {
+	t.Helper()
+	defer func() {
+		for _, f := range p.files {
+			f.Close()
+		}
+	}()
+	for range 2 {
+		select {
+		case <-p.served:
+		case <-time.After(20 * time.Second):
+			t.Fatal("Serve did not return once its context ended")
+		}
+	}
+}
+
+// B's caller, reading for its call, is woken as its context ends, just
+// before B's Serve's context ends too: B's Serve returns. The caller's
+// Wake, striking with the read deadline that ends Serve, turned it into
+// ErrWoken and cleared it, and the reader started after the caller left
+// used to read on, for good.
+func TestServeEndsWithItsCallerReading(t *testing.T) {
+	hosttest.CheckGoroutines(t)
+	regA := incRegistry()
+	regA.AddService("calc", "block", func(ctx context.Context) int {
+		<-ctx.Done()
+		return 0
+	})
+	for attempt := range 100 {
+		ctxA, cancelA := context.WithCancel(context.Background())
+		ctxB, cancelB := context.WithCancel(context.Background())
+		p := newServedPair(t, ctxA, ctxB, regA, registry.New())
+		callCtx, cancelCall := context.WithCancel(context.Background())
+		for i := range 3 { // B lends its token to its caller
+			if _, err := callInt(callCtx, p.b, "inc", i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			callInt(callCtx, p.b, "block") // B's caller reads until callCtx ends
+		}()
+		time.Sleep(time.Duration(attempt%5) * 100 * time.Microsecond)
+		cancelCall()
+		cancelB()
+		<-done
+		cancelA()
+		p.wait(t)
+	}
+}
+
+// A second Serve of a connection being served is refused at once, even
+// while the first lends its read token to callers.
+func TestSecondServeIsRefused(t *testing.T) {
+	hosttest.CheckGoroutines(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	p := newServedPair(t, ctx, ctx, incRegistry(), registry.New())
+	defer p.wait(t)
+	defer cancel()
+	callCtx, stop := context.WithTimeout(context.Background(), 20*time.Second) // a watchdog
+	defer stop()
+	<-p.b.served // the first Serve has begun
+	second := make(chan error, 1)
+	go func() { second <- p.b.Serve(ctx, nil) }()
+	for i := range 20 { // B lends its token: the second Serve must not take it
+		if _, err := callInt(callCtx, p.b, "inc", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case err := <-second:
+		if err == nil || err.Error() != errServedAlready.Error() {
+			t.Fatalf("second Serve: %v, want %v", err, errServedAlready)
+		}
+	case <-callCtx.Done():
+		t.Fatal("the second Serve did not return")
+	}
+}

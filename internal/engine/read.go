@@ -141,9 +141,12 @@ func (c *Conn) readUntil(ctx context.Context, done <-chan struct{}) (over bool) 
 			return false // the caller's context ended, or Serve wants to read
 		}
 		var err error
-		if serving {
+		switch {
+		case serving && c.stopping.Load():
+			err = errShutdown
+		case serving:
 			err = c.readServed()
-		} else {
+		default:
 			err = c.readOne()
 		}
 		if err == nil {

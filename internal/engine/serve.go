@@ -45,6 +45,9 @@ func (c *Conn) Serve(ctx context.Context, reg *registry.Registry) error {
 	}
 	stop := context.AfterFunc(ctx, func() {
 		c.cancel(errShutdown) // running calls answer unavailable
+		// Sticky, unlike the read deadline: a caller's Wake, reading when
+		// the deadline struck, turns it into ErrWoken and clears it.
+		c.stopping.Store(true)
 		interruptRead(c.r)
 		c.reclaim() // a reader to see the interruption
 	})
@@ -77,8 +80,9 @@ var errServedAlready = errors.New("engine: the connection is served already")
 
 // takeReading makes Serve the connection's reader and reports whether
 // Serve must start reading: on a connection whose callers read for
-// themselves it waits for the read token and keeps it, so that from then on
-// one reader routes responses to callers and requests to reg; on one with
+// themselves it waits for the read token, which its readers hold from then
+// on, routing responses to callers and requests to reg, and lend to
+// callers (lend); on one with
 // a reading goroutine already (see startReading) that goroutine goes on.
 // A connection that says hello says it again, listing "serve": the peer may
 // call from then on.
@@ -86,10 +90,8 @@ func (c *Conn) takeReading(ctx context.Context, reg *registry.Registry) (start b
 	if err := c.Err(); err != nil {
 		return false, err // a failed connection (not hosted), or one that ended
 	}
-	select {
-	case <-c.served:
-		return false, errServedAlready
-	default:
+	if !c.serveBegun.CompareAndSwap(false, true) {
+		return false, errServedAlready // or being served: one Serve at a time
 	}
 	if c.token != nil {
 		c.serveWanted.Store(true)
@@ -97,17 +99,21 @@ func (c *Conn) takeReading(ctx context.Context, reg *registry.Registry) (start b
 		select {
 		case <-c.token:
 		case <-c.dead:
+			c.serveBegun.Store(false)
 			return false, c.Err()
 		case <-ctx.Done():
+			c.serveBegun.Store(false)
 			return false, ctx.Err()
 		}
 	}
 	installed := c.reg.CompareAndSwap(nil, reg)
 	if !installed && c.reg.Load() != reg {
+		// Another registry, given to New: callers still may not read
+		// (serveWanted stays), as nobody would serve what they read.
 		if c.token != nil {
-			c.serveWanted.Store(false)
 			c.token <- struct{}{}
 		}
+		c.serveBegun.Store(false)
 		return false, errServedAlready
 	}
 	if c.token != nil {
@@ -125,8 +131,11 @@ func (c *Conn) takeReading(ctx context.Context, reg *registry.Registry) (start b
 // inlineBudget or waits for the peer, a new one (runInline).
 // Each reader has a generation; the new reader takes the next one, and
 // the old reader, once its call is done, sees that it is no longer the
-// current generation and returns. The last reader reports the error that
-// ended the stream on readDone.
+// current generation and returns. A reader also stops when it lends the
+// token to a caller (lend); reclaim starts a new one when it comes back.
+// The reader that sees the end of the stream, this one or a caller,
+// reports its error on readDone (endReading), as does the first one to
+// see that Serve's context ended (stopping).
 //
 // Running small calls inline matters: handing each call to a new goroutine
 // wakes another thread of the scheduler, and between two processes on the
@@ -134,6 +143,10 @@ func (c *Conn) takeReading(ctx context.Context, reg *registry.Registry) (start b
 // docs/bench).
 func (c *Conn) serveRead(gen uint64) {
 	for {
+		if c.stopping.Load() {
+			c.endReading(errShutdown)
+			return
+		}
 		c.rd.answered = false
 		err := c.readOne() // a Wake left from the callers' reading is no error
 		if err == nil && c.readGen.Load() != gen {
@@ -224,10 +237,11 @@ func (c *Conn) lendWatch() bool {
 
 // reclaim takes the read token back for a new reader of Serve's if it is
 // lent and nobody holds it: callers left it idle for a whole tick of the
-// watchdog, or a served call has just ended (the peer's next request may
-// follow at once). That lend was of no use: lend less often from now on,
-// so that the peer's requests do not wait after every answer when this
-// end's callers do not call again soon.
+// watchdog, a served call has just ended (the peer's next request may
+// follow at once), or Serve's context ended. The lend is counted as one
+// of no use (lendMisses): lend less often from now on, so that the peer's
+// requests do not wait after every answer when this end's callers do not
+// call again soon.
 func (c *Conn) reclaim() {
 	if !c.takeLent() {
 		return
@@ -372,10 +386,10 @@ func (c *Conn) handOver() {
 
 // takeOver starts a reader of the next generation if the call whose
 // state is s still runs inline. The reader that runs it stops once the
-// call is done. If the generation has moved on already, that reader was
-// replaced before (it went on reading for a moment between the claim of
-// an earlier call and the change of generation, and ran this call): the
-// current reader goes on, and no other starts.
+// call is done (runInline waits for the new generation). If the
+// generation has moved on already, the call's reader is not the current
+// one: it stops after the call, as counted in lingering when it was
+// replaced, and no other reader starts.
 func (c *Conn) takeOver(s uint64) {
 	if !c.inline.state.CompareAndSwap(s, s&^1) {
 		return // done meanwhile: its reader goes on
