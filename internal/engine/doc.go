@@ -35,10 +35,11 @@
 // reads its own reply too, as on a connection that only calls, with no
 // goroutine hand-off per call (hostcall-h2p in docs/bench). A caller reads
 // as Serve's reader does but runs no call inline. The token comes back to
-// a reader of Serve's when a served call ends or when callers leave it
-// idle for a whole tick of the inline watchdog, so the peer's requests
-// wait one to two ticks at most; lends that no caller used make lending
-// rarer (lendSkip).
+// a reader of Serve's when a served call ends, when callers leave it idle
+// for a whole tick of the inline watchdog (so the peer's requests wait one
+// to two ticks at most), or when a caller holding it has read the peer's
+// calls (which Serve's reader would run inline); each such lend makes
+// lending rarer (lendSkip).
 //
 // # Frames
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -134,7 +135,7 @@ type servedPair struct {
 	files  []*os.File
 }
 
-func newServedPair(t *testing.T, ctxA, ctxB context.Context, regA, regB *registry.Registry) *servedPair {
+func newServedPair(t testing.TB, ctxA, ctxB context.Context, regA, regB *registry.Registry) *servedPair {
 	t.Helper()
 	ar, bw, err := os.Pipe()
 	if err != nil {
@@ -154,7 +155,7 @@ func newServedPair(t *testing.T, ctxA, ctxB context.Context, regA, regB *registr
 
 // wait waits for both Serves, within a generous watchdog, then closes the
 // pipes.
-func (p *servedPair) wait(t *testing.T) {
+func (p *servedPair) wait(t testing.TB) {
 	t.Helper()
 	defer func() {
 		for _, f := range p.files {
@@ -231,5 +232,31 @@ func TestSecondServeIsRefused(t *testing.T) {
 		}
 	case <-callCtx.Done():
 		t.Fatal("the second Serve did not return")
+	}
+}
+
+// A caller that, holding the lent token, reads the peer's calls (the peer
+// calls back while it answers) gives the token back to a reader of
+// Serve's, which runs such calls inline, and lending backs off.
+func TestCallerServingGivesTheTokenBack(t *testing.T) {
+	noWatchdog(t) // only the caller gives the token back
+	var pa atomic.Pointer[Conn]
+	regB := incRegistry()
+	regB.AddService("calc", "back", func(ctx context.Context, n int) (int, error) {
+		return callInt(ctx, pa.Load(), "inc", n)
+	})
+	a, b := peers(t, incRegistry(), regB)
+	pa.Store(b)
+	<-a.HelloAnswered()
+	<-b.HelloAnswered()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second) // a watchdog
+	defer cancel()
+	for i := range 20 {
+		if got, err := callInt(ctx, a, "back", i); err != nil || got != i+1 {
+			t.Fatalf("call %d: %d, %v", i, got, err)
+		}
+	}
+	if a.lendMisses.Load() == 0 {
+		t.Error("A's callers served B's calls with the lent token, and A lent it on")
 	}
 }

@@ -73,15 +73,23 @@ func (c *Conn) awaitDone(ctx context.Context, done <-chan struct{}) bool {
 		case <-served: // the token may be lent from now on
 		case <-token:
 			c.takes.Add(1)
-			if c.lent.Load() && c.lendMisses.Load() != 0 {
-				c.lendMisses.Store(0) // lending serves its purpose again
-			}
 			if c.serveWanted.Load() {
 				c.putToken()
 				continue
 			}
 			over := c.readUntil(ctx, done)
-			c.putToken()
+			if c.rd.served {
+				// This caller ran the peer's calls as it read (each on a
+				// goroutine of its own, where Serve's reader runs small
+				// ones inline): a reader of Serve's does better here.
+				c.rd.served = false
+				c.giveBack()
+			} else {
+				if over && c.lendMisses.Load() != 0 {
+					c.lendMisses.Store(0) // the lend served its purpose
+				}
+				c.putToken()
+			}
 			if over {
 				return true
 			}
@@ -205,6 +213,7 @@ type frameRead struct {
 	// caller, which runs no call inline.
 	answered bool
 	caller   bool
+	served   bool // a caller holding a lent token admitted the peer's call
 	// lendSkip: answers to callers after which Serve's reader goes on
 	// reading instead of lending, after lends that no caller used.
 	lendSkip int

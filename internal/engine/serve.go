@@ -243,9 +243,18 @@ func (c *Conn) lendWatch() bool {
 // requests do not wait after every answer when this end's callers do not
 // call again soon.
 func (c *Conn) reclaim() {
-	if !c.takeLent() {
-		return
+	if c.takeLent() {
+		c.giveBack()
 	}
+}
+
+// giveBack hands the lent token, which the calling caller holds, to a new
+// reader of Serve's, counting the lend as one of no use (see reclaim).
+func (c *Conn) giveBack() {
+	if c.readEnded.Load() {
+		return // the reading is over: the token stays with its last reader
+	}
+	c.lent.Store(false)
 	misses := min(c.lendMisses.Add(1), maxLendBackoff)
 	c.rd.lendSkip = 1<<misses - 1
 	go c.serveRead(c.readGen.Add(1))
