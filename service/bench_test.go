@@ -78,29 +78,35 @@ func benchClient(b *testing.B) *service.Client {
 	return c
 }
 
+// benchAdd calls b.add(int, int) b.N times, one at a time.
+func benchAdd(b *testing.B, c *service.Client) {
+	var add func(int, int) (int, error)
+	c.GetService("b", "add", &add)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if n, err := add(i, 1); err != nil || n != i+1 {
+			b.Fatal(n, err)
+		}
+	}
+}
+
+// benchStruct4k echoes a ~4 KiB record through b.record b.N times.
+func benchStruct4k(b *testing.B, c *service.Client) {
+	var rec func(benchRecord) (benchRecord, error)
+	c.GetService("b", "record", &rec)
+	r := newBenchRecord()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if got, err := rec(r); err != nil || got.Items[3] != r.Items[3] {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkRoundTrip(b *testing.B) {
 	c := benchClient(b)
-	b.Run("add", func(b *testing.B) {
-		var add func(int, int) (int, error)
-		c.GetService("b", "add", &add)
-		b.ReportAllocs()
-		for i := 0; i < b.N; i++ {
-			if n, err := add(i, 1); err != nil || n != i+1 {
-				b.Fatal(n, err)
-			}
-		}
-	})
-	b.Run("struct4k", func(b *testing.B) {
-		var rec func(benchRecord) (benchRecord, error)
-		c.GetService("b", "record", &rec)
-		r := newBenchRecord()
-		b.ReportAllocs()
-		for i := 0; i < b.N; i++ {
-			if got, err := rec(r); err != nil || got.Items[3] != r.Items[3] {
-				b.Fatal(err)
-			}
-		}
-	})
+	b.Run("add", func(b *testing.B) { benchAdd(b, c) })
+	b.Run("struct4k", func(b *testing.B) { benchStruct4k(b, c) })
 	b.Run("echo1m", func(b *testing.B) {
 		var echo func([]byte) ([]byte, error)
 		c.GetService("b", "echo", &echo)
@@ -142,25 +148,6 @@ func BenchmarkRoundTripServing(b *testing.B) {
 		cancel()
 		<-served
 	})
-	b.Run("add", func(b *testing.B) {
-		var add func(int, int) (int, error)
-		c.GetService("b", "add", &add)
-		b.ReportAllocs()
-		for i := 0; i < b.N; i++ {
-			if n, err := add(i, 1); err != nil || n != i+1 {
-				b.Fatal(n, err)
-			}
-		}
-	})
-	b.Run("struct4k", func(b *testing.B) {
-		var rec func(benchRecord) (benchRecord, error)
-		c.GetService("b", "record", &rec)
-		r := newBenchRecord()
-		b.ReportAllocs()
-		for i := 0; i < b.N; i++ {
-			if got, err := rec(r); err != nil || got.Items[3] != r.Items[3] {
-				b.Fatal(err)
-			}
-		}
-	})
+	b.Run("add", func(b *testing.B) { benchAdd(b, c) })
+	b.Run("struct4k", func(b *testing.B) { benchStruct4k(b, c) })
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -43,14 +42,7 @@ func (t *tee) String() string {
 // forever, thousands of frames a second.
 func TestLateAnswerBetweenServingEnds(t *testing.T) {
 	hosttest.CheckGoroutines(t)
-	ar, bw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	br, aw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ar, aw, br, bw := pipePair(t)
 	started := make(chan struct{}, 1)
 	regB := hosttest.Registry()
 	regB.AddService("calc", "hang", func(ctx context.Context) error {
@@ -89,7 +81,7 @@ func TestLateAnswerBetweenServingEnds(t *testing.T) {
 		<-started
 		ccancel()
 	}()
-	_, err = a.Call(cctx, "calc.hang", &wire.Request{Type: wire.TypeCall, Namespace: "calc", Name: "hang", Args: []byte("[]")}, nil)
+	_, err := a.Call(cctx, "calc.hang", &wire.Request{Type: wire.TypeCall, Namespace: "calc", Name: "hang", Args: []byte("[]")}, nil)
 	if err == nil {
 		t.Fatal("the canceled call returned no error")
 	}

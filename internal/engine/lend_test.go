@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"os"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -80,51 +79,21 @@ func TestLentTokenComesBackForThePeer(t *testing.T) {
 func TestServeEndsWithItsTokenLent(t *testing.T) {
 	hosttest.CheckGoroutines(t)
 	noWatchdog(t)
-	ar, bw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	br, aw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		for _, f := range []*os.File{ar, aw, br, bw} {
-			f.Close()
-		}
-	}()
-	a := New(ar, aw, Config{Registry: incRegistry(), Hello: true})
-	b := New(br, bw, Config{Registry: registry.New(), Hello: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var wg sync.WaitGroup
-	served := make(chan error, 2)
-	for _, c := range []*Conn{a, b} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			served <- c.Serve(ctx, nil)
-		}()
-	}
+	p := newServedPair(t, ctx, ctx, incRegistry(), registry.New())
 	callCtx, stop := context.WithTimeout(context.Background(), 20*time.Second) // a watchdog
 	defer stop()
 	for i := range 5 {
-		if _, err := callInt(callCtx, b, "inc", i); err != nil {
+		if _, err := callInt(callCtx, p.b, "inc", i); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if !b.lent.Load() {
+	if !p.b.lent.Load() {
 		t.Fatal("B did not lend its read token")
 	}
 	cancel()
-	for range 2 {
-		select {
-		case <-served:
-		case <-time.After(20 * time.Second):
-			t.Fatal("Serve did not return once its context ended")
-		}
-	}
-	wg.Wait()
+	p.wait(t)
 }
 
 // servedPair is two serving connections over OS pipes, each served with
@@ -137,14 +106,7 @@ type servedPair struct {
 
 func newServedPair(t testing.TB, ctxA, ctxB context.Context, regA, regB *registry.Registry) *servedPair {
 	t.Helper()
-	ar, bw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	br, aw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ar, aw, br, bw := pipePair(t)
 	p := &servedPair{served: make(chan error, 2), files: []*os.File{ar, aw, br, bw}}
 	p.a = New(ar, aw, Config{Registry: regA, Hello: true})
 	p.b = New(br, bw, Config{Registry: regB, Hello: true})

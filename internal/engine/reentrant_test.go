@@ -23,18 +23,26 @@ func peers(t *testing.T, regA, regB *registry.Registry) (a, b *Conn) {
 	return peersWith(t, regA, regB, func(*Config) {})
 }
 
-// peersWith is peers with A's Config changed by cfgA.
-func peersWith(t *testing.T, regA, regB *registry.Registry, cfgA func(*Config)) (a, b *Conn) {
+// pipePair returns two OS pipes between ends A and B: A reads ar and
+// writes aw, B reads br and writes bw.
+func pipePair(t testing.TB) (ar, aw, br, bw *os.File) {
 	t.Helper()
-	hosttest.CheckGoroutines(t)
 	ar, bw, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	br, aw, err := os.Pipe()
+	br, aw, err = os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ar, aw, br, bw
+}
+
+// peersWith is peers with A's Config changed by cfgA.
+func peersWith(t *testing.T, regA, regB *registry.Registry, cfgA func(*Config)) (a, b *Conn) {
+	t.Helper()
+	hosttest.CheckGoroutines(t)
+	ar, aw, br, bw := pipePair(t)
 	ca := Config{Registry: regA, Hello: true}
 	cfgA(&ca)
 	a = New(ar, aw, ca)
