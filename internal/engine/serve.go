@@ -97,13 +97,19 @@ func (c *Conn) takeReading(ctx context.Context, reg *registry.Registry) (start b
 		c.serveWanted.Store(true)
 		c.fr.Wake() // a caller reading for itself hands the token over
 		select {
-		case <-c.token:
-		case <-c.dead:
-			c.serveBegun.Store(false)
-			return false, c.Err()
-		case <-ctx.Done():
-			c.serveBegun.Store(false)
-			return false, ctx.Err()
+		case <-c.token: // at once if ready: a connection made with its
+			// Registry has it so, and Serve must then end what it serves
+			// (its writer, for one) even if ctx has ended already
+		default:
+			select {
+			case <-c.token:
+			case <-c.dead:
+				c.serveBegun.Store(false)
+				return false, c.Err()
+			case <-ctx.Done():
+				c.serveBegun.Store(false)
+				return false, ctx.Err()
+			}
 		}
 	}
 	installed := c.reg.CompareAndSwap(nil, reg)
