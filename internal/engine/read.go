@@ -72,29 +72,31 @@ func (c *Conn) awaitDone(ctx context.Context, done <-chan struct{}) bool {
 			return false
 		case <-served: // the token may be lent from now on
 		case <-token:
-			c.takes.Add(1)
-			if c.serveWanted.Load() {
-				c.putToken()
-				continue
-			}
-			over := c.readUntil(ctx, done)
-			if c.rd.served {
-				// This caller ran the peer's calls as it read (each on a
-				// goroutine of its own, where Serve's reader runs small
-				// ones inline): a reader of Serve's does better here.
-				c.rd.served = false
-				c.giveBack()
-			} else {
-				if over && c.lendMisses.Load() != 0 {
-					c.lendMisses.Store(0) // the lend served its purpose
-				}
-				c.putToken()
-			}
-			if over {
+			if c.readHolding(ctx, done) {
 				return true
 			}
 		}
 	}
+}
+
+// readHolding reads with the token just taken until done (it reports
+// true), ctx ends or Serve wants the token (see readUntil), then gives the
+// token back: to a reader of Serve's when this one ran the peer's calls
+// with a lent token (each on a goroutine of its own, where Serve's reader
+// runs small ones inline), else to the callers.
+func (c *Conn) readHolding(ctx context.Context, done <-chan struct{}) (over bool) {
+	c.takes.Add(1)
+	over = c.readUntil(ctx, done)
+	if c.rd.served {
+		c.rd.served = false
+		c.giveBack()
+		return over
+	}
+	if over && c.lendMisses.Load() != 0 {
+		c.lendMisses.Store(0) // the lend served its purpose
+	}
+	c.putToken()
+	return over
 }
 
 // tokenFor is the read token's channel for a caller that would read: nil
@@ -185,9 +187,7 @@ func (c *Conn) readHello() {
 		case <-served:
 			continue
 		case <-token:
-			c.takes.Add(1)
-			c.readUntil(nil, c.helloDone)
-			c.putToken()
+			c.readHolding(nil, c.helloDone)
 			return
 		}
 	}

@@ -66,7 +66,6 @@ func (c *Conn) waitRoom(ctx context.Context) error {
 	case <-served:
 		return nil // Serve has the token: sendRequest tries again
 	case <-token:
-		c.takes.Add(1)
 	}
 	if ctx == nil {
 		ctx = context.Background()
@@ -80,8 +79,7 @@ func (c *Conn) waitRoom(ctx context.Context) error {
 		}
 		wake()
 	}()
-	c.readUntil(wctx, space)
+	c.readHolding(wctx, space)
 	wake()
-	c.putToken()
 	return ctx.Err()
 }

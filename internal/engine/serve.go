@@ -278,8 +278,7 @@ func (c *Conn) takeLent() bool {
 	}
 	select {
 	case <-c.token:
-		c.lent.Store(false)
-		return true
+		return true // giveBack records that it is lent no more
 	default:
 		return false
 	}

@@ -88,7 +88,7 @@ func (c *Conn) admit(req *wire.Request, blobs [][]byte, svc *registry.Service) {
 			c.calls.Add(1)
 			c.mu.Unlock()
 			if c.rd.caller && c.lent.Load() {
-				c.rd.served = true // see awaitDone
+				c.rd.served = true // see readHolding
 			}
 			if svc != nil || c.rd.caller || c.fr.HasMore() && !c.quick(cl) {
 				go c.runCall(cl) // more to read: run it beside the reader
