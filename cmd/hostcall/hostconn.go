@@ -167,7 +167,7 @@ func (c *hostConn) readResponse(seq uint64) (*wire.Response, error) {
 		case fr.Err != nil:
 			perr = fr.Err
 		default:
-			perr = wire.ParseResponse(fr.Data, &resp)
+			perr = wire.ParseFrameResponse(fr, &resp)
 		}
 		if perr != nil {
 			head := fr.Data

@@ -239,9 +239,12 @@ func (c *Conn) handleFrame(fr wire.Frame) error {
 		rd.code, rd.msg = wire.CodeTooLarge, fmt.Sprintf("%s of %d bytes is over the frame limit of %d bytes", c.incoming(), fr.Size, c.cfg.MaxFrame)
 		return c.readBlobs(readRefused, rd.rec.Blobs, false)
 	}
-	isReq, perr := c.parse(fr.Data, &rd.req, &rd.resp)
+	var isReq bool
+	var perr error
 	if fr.Err != nil {
 		perr = fmt.Errorf("invalid %s frame: %w", c.incoming(), fr.Err) // the framer's proof: which byte, where
+	} else {
+		isReq, perr = c.parse(fr, &rd.req, &rd.resp)
 	}
 	if perr != nil {
 		rd.rec = wire.Recover(fr.Data)
@@ -301,25 +304,26 @@ func (c *Conn) withBlobs() error {
 	return nil
 }
 
-// parse parses a frame as a request or a response. A frame with a type is
+// parse parses a frame the framer found well-formed as a request or a
+// response. A frame with a type is
 // a request. A frame without one is a response when it answers a call of
 // this end, or when this end serves nothing; otherwise it is a request
 // without a type, which a serving end drops when the peer serves (a late
 // answer, see dispatch) and answers with bad_request when it does not.
-func (c *Conn) parse(data []byte, req *wire.Request, resp *wire.Response) (isReq bool, err error) {
+func (c *Conn) parse(fr wire.Frame, req *wire.Request, resp *wire.Response) (isReq bool, err error) {
 	if c.registry() != nil {
-		if err := wire.ParseRequest(data, req); err != nil {
+		if err := wire.ParseFrameRequest(fr, req); err != nil {
 			return true, err
 		}
 		if req.Type != "" || !c.isPending(req.Sequence) {
 			return true, nil
 		}
 	}
-	if err := wire.ParseResponse(data, resp); err != nil {
+	if err := wire.ParseFrameResponse(fr, resp); err != nil {
 		return false, err
 	}
 	if resp.Type != "" {
-		return true, wire.ParseRequest(data, req)
+		return true, wire.ParseFrameRequest(fr, req)
 	}
 	return false, nil
 }

@@ -48,13 +48,40 @@ func BenchmarkFramerString1MiB(b *testing.B) {
 }
 
 func BenchmarkParseRequest(b *testing.B) {
-	frame := []byte(`{"sequence":12345,"type":"call","namespace":"calc","name":"add","args":[1,2,{"x":"three"}],"timeout":1500000000}`)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(frame)))
-	var req Request
-	for b.Loop() {
-		if err := ParseRequest(frame, &req); err != nil {
-			b.Fatal(err)
+	small := []byte(`{"sequence":12345,"type":"call","namespace":"calc","name":"add","args":[1,2,{"x":"three"}],"timeout":1500000000}`)
+	var args strings.Builder
+	args.WriteString(`[{"id":1,"items":[`)
+	for i := range 40 {
+		fmt.Fprintf(&args, `{"sku":"SKU-%06d","qty":%d,"price":%g,"note":"item %d, shelf \"%c\""},`, i, i, float64(i)/7, i, 'A'+i%26)
+	}
+	args.WriteString(`{}]}]`)
+	large := []byte(`{"sequence":12345,"type":"call","namespace":"calc","name":"add","args":` + args.String() + `}`)
+	for _, c := range []struct {
+		name  string
+		frame []byte
+	}{{"small", small}, {"4k", large}} {
+		fr, err := NewFramer(bytes.NewReader(c.frame), DefaultMaxFrame).Next()
+		if err != nil || fr.Err != nil {
+			b.Fatal(err, fr.Err)
+		}
+		for _, p := range []struct {
+			name  string
+			parse func(*Request) error
+		}{
+			{"checked", func(req *Request) error { return ParseRequest(c.frame, req) }},
+			{"frame", func(req *Request) error { return ParseFrameRequest(fr, req) }},
+			{"frame-no-spans", func(req *Request) error { return ParseFrameRequest(Frame{Data: c.frame}, req) }},
+		} {
+			b.Run(c.name+"/"+p.name, func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(len(c.frame)))
+				var req Request
+				for b.Loop() {
+					if err := p.parse(&req); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		}
 	}
 }

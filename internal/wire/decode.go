@@ -25,8 +25,32 @@ const maxDepth = 10000
 // whatever the range of their numbers (a number that fits no Go type is
 // valid JSON, for the decoder of the argument to judge).
 func ParseRequest(data []byte, req *Request) error {
-	*req = Request{}
 	p := parser{data: data}
+	return parseRequest(&p, req)
+}
+
+// ParseFrameRequest is ParseRequest for a frame read by a Framer. When
+// the Framer found it well-formed (Err nil, not TooLarge), args and unknown
+// members are skipped by their brackets and strings alone, or by where the
+// Framer saw them end, without checking their grammar again; the members
+// the protocol defines are checked as by ParseRequest. Otherwise it is
+// ParseRequest of fr.Data.
+func ParseFrameRequest(fr Frame, req *Request) error {
+	p := frameParser(&fr)
+	return parseRequest(&p, req)
+}
+
+// frameParser returns the parser for fr.Data that ParseFrameRequest and
+// ParseFrameResponse use.
+func frameParser(fr *Frame) parser {
+	if fr.Err != nil || fr.TooLarge {
+		return parser{data: fr.Data}
+	}
+	return parser{data: fr.Data, valid: true, spans: fr.spans, nspans: fr.nspans}
+}
+
+func parseRequest(p *parser, req *Request) error {
+	*req = Request{}
 	var haveSeq bool
 	var seen uint8
 	for more := p.begin(); more; more = p.next() {
@@ -61,8 +85,19 @@ func ParseRequest(data []byte, req *Request) error {
 // host to plugin (PROTOCOL.md section 6, reserved for later versions): its
 // type is recorded so that the receiver can tell.
 func ParseResponse(data []byte, resp *Response) error {
-	*resp = Response{}
 	p := parser{data: data}
+	return parseResponse(&p, resp)
+}
+
+// ParseFrameResponse is ParseResponse for a frame read by a Framer, as
+// ParseFrameRequest is for requests.
+func ParseFrameResponse(fr Frame, resp *Response) error {
+	p := frameParser(&fr)
+	return parseResponse(&p, resp)
+}
+
+func parseResponse(p *parser, resp *Response) error {
+	*resp = Response{}
 	var haveSeq bool
 	var seen uint8
 	for more := p.begin(); more; more = p.next() {
@@ -99,9 +134,13 @@ func ParseResponse(data []byte, resp *Response) error {
 // parser reads the top-level object of a frame. Its methods do nothing once
 // err is set; the first error is the one reported.
 type parser struct {
-	data []byte
-	pos  int
-	err  string
+	data  []byte
+	pos   int
+	err   string
+	valid bool // data is known to be JSON: skip trusts its grammar
+	// Where the framer saw containers in data start and end.
+	spans  [maxSpans]span
+	nspans int
 }
 
 // Members that may appear once only (PROTOCOL.md section 5): a receiver
@@ -544,6 +583,10 @@ func (p *parser) skip() {
 	if p.err != "" {
 		return
 	}
+	if p.valid {
+		p.skipValid()
+		return
+	}
 	data := p.data
 	i := p.pos
 	var inline [2]uint64
@@ -644,6 +687,106 @@ func (p *parser) skip() {
 			return
 		}
 	}
+}
+
+// skipValid moves past the value at p.pos of data known to be JSON: a
+// container to where the framer saw it end, if it did, otherwise by its
+// brackets and strings alone; a scalar ends at the first byte that no
+// scalar holds, a string at its unescaped closing quote, a container at its
+// matching closer. Nesting is bounded as in skip. On bytes that are not
+// JSON after all it stops at a wrong place or fails, but stays within data.
+func (p *parser) skipValid() {
+	data := p.data
+	i := spaceEnd(data, p.pos)
+	if i >= len(data) {
+		p.fail("unexpected end of input")
+		return
+	}
+	switch data[i] {
+	case '"':
+		i = stringEnd(data, i+1)
+	case '{', '[':
+		for _, sp := range p.spans[:p.nspans] {
+			if sp.start == i && sp.end <= len(data) {
+				p.pos = sp.end
+				return
+			}
+		}
+		i = containerEnd(data, i)
+		if i == -2 {
+			p.fail("exceeded max depth")
+			return
+		}
+	case '}', ']', ',', ':':
+		p.fail("expected a value")
+		return
+	default: // a number or a literal
+		for i++; i < len(data); i++ {
+			if c := data[i]; c == ',' || c == '}' || c == ']' || c == ' ' || c == '\n' || c == '\t' || c == '\r' {
+				break
+			}
+		}
+	}
+	if i < 0 {
+		p.fail("unexpected end of input")
+		return
+	}
+	p.pos = i
+}
+
+// containerEnd returns the index after the closer of the container whose
+// opener is data[i] in data known to be JSON, -1 if data ends first and -2
+// if it nests deeper than a frame may (see skip).
+func containerEnd(data []byte, i int) int {
+	depth := 0
+	for ; i < len(data); i++ {
+		switch data[i] {
+		case '"':
+			if i = stringEnd(data, i+1); i < 0 {
+				return -1
+			}
+			i-- // the loop steps past the closing quote
+		case '{', '[':
+			if depth+2 > maxDepth { // the value's levels and the frame's
+				return -2
+			}
+			depth++
+		case '}', ']':
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
+}
+
+// stringEnd returns the index after the closing quote of the string whose
+// contents start at data[i], -1 if data ends first. Short strings are
+// stepped through byte by byte, longer ones searched.
+func stringEnd(data []byte, i int) int {
+	for n := 0; i < len(data); i++ {
+		switch data[i] {
+		case '"':
+			return i + 1
+		case '\\':
+			i++ // the byte it escapes
+		}
+		if n++; n == 32 {
+			break
+		}
+	}
+	for i < len(data) {
+		j := indexQuoteOrBackslash(data[i:])
+		if j < 0 {
+			return -1
+		}
+		i += j
+		if data[i] == '"' {
+			return i + 1
+		}
+		i += 2 // the backslash and the byte it escapes
+	}
+	return -1
 }
 
 // memberName scans a member name and its colon from data[i:] and returns

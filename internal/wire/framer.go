@@ -57,6 +57,12 @@ type Frame struct {
 	// ErrMalformed, says which byte that is and at which offset. Scanning
 	// resumes after the object (PROTOCOL.md section 5).
 	Err error
+
+	// Where the first arrays and objects that are member values of the
+	// object start and end in Data, for ParseFrameRequest and
+	// ParseFrameResponse.
+	spans  [maxSpans]span
+	nspans int
 }
 
 // Framer splits a byte stream into JSON objects by scanning the JSON itself,
@@ -127,6 +133,7 @@ func (f *Framer) Next() (Frame, error) {
 		*c = partial{active: true}
 	}
 	for {
+		c.scan.off = c.pos
 		if end, done := c.scan.scan(f.buf[f.r0+c.pos : f.w0]); done {
 			c.pos += end
 			break
@@ -154,6 +161,9 @@ func (f *Framer) Next() (Frame, error) {
 	fr, pos := c.fr, f.r0+c.pos
 	fr.Size += int64(pos - f.r0)
 	fr.Err = f.malformed(&c.scan, fr.Size)
+	if !c.scan.deep { // a frame too deep is refused by the parser, which counts
+		fr.spans, fr.nspans = c.scan.spans, c.scan.nspans
+	}
 	*c = partial{}
 	return f.finishFrame(fr, pos), nil
 }

@@ -18,6 +18,7 @@ func FuzzParseRequest(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		checkValidParse(t, data)
 		var req Request
 		if err := ParseRequest(data, &req); err != nil {
 			// "not JSON" exactly when it is not: numbers of any range are.

@@ -15,6 +15,7 @@ func FuzzParseResponse(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		checkValidParse(t, data)
 		var resp Response
 		if err := ParseResponse(data, &resp); err != nil {
 			// "not JSON" exactly when it is not: numbers of any range are.

@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"testing"
 
@@ -119,5 +120,45 @@ func checkRecoverAgrees(t *testing.T, data []byte, seq uint64, blobs []int64) {
 	}
 	if !cmp.Equal(rec.Blobs, blobs, cmpopts.EquateEmpty()) {
 		t.Fatalf("Recover(%q) = %+v, the parser read blobs %v", data, rec, blobs)
+	}
+}
+
+// checkValidParse checks ParseFrameRequest and ParseFrameResponse against
+// ParseRequest and ParseResponse: on each frame a Framer reads from data,
+// and on data given as a Frame by hand, which they take to be JSON. On
+// JSON they must agree, errors included. A frame the framer passed that is
+// not JSON (nested past maxDepth, which the framer leaves to the parser)
+// must be refused by both; on other bytes they must only return.
+func checkValidParse(t *testing.T, data []byte) {
+	t.Helper()
+	f := NewFramer(bytes.NewReader(data), len(data)+1)
+	for {
+		fr, err := f.Next()
+		if err != nil {
+			break
+		}
+		checkFrameParse(t, fr, fr.Err == nil && !fr.TooLarge)
+	}
+	checkFrameParse(t, Frame{Data: data}, false)
+}
+
+func checkFrameParse(t *testing.T, fr Frame, framed bool) {
+	t.Helper()
+	var req, freq Request
+	err, ferr := ParseRequest(fr.Data, &req), ParseFrameRequest(fr, &freq)
+	var resp, fresp Response
+	rerr, frerr := ParseResponse(fr.Data, &resp), ParseFrameResponse(fr, &fresp)
+	if !json.Valid(fr.Data) {
+		if framed && (err == nil || ferr == nil || rerr == nil || frerr == nil) {
+			t.Fatalf("%q, not JSON, passed by the framer: ParseFrameRequest = %v, ParseRequest = %v, ParseFrameResponse = %v, ParseResponse = %v",
+				fr.Data, ferr, err, frerr, rerr)
+		}
+		return
+	}
+	if fmt.Sprint(err) != fmt.Sprint(ferr) || !cmp.Equal(req, freq) {
+		t.Fatalf("%q: ParseFrameRequest = %+v, %v; ParseRequest = %+v, %v", fr.Data, freq, ferr, req, err)
+	}
+	if fmt.Sprint(rerr) != fmt.Sprint(frerr) || !cmp.Equal(resp, fresp) {
+		t.Fatalf("%q: ParseFrameResponse = %+v, %v; ParseResponse = %+v, %v", fr.Data, fresp, frerr, resp, rerr)
 	}
 }

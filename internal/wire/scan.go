@@ -55,6 +55,36 @@ type objectScan struct {
 	// is a format with one verb, for bad.
 	why string
 	bad byte
+	// off is the offset of the piece being scanned from the first byte of
+	// the scan. spans records where the first containers at depth 2 (the
+	// arrays and objects that are member values of a frame's object) start
+	// and end, from that byte; nspans counts those complete.
+	off    int
+	spans  [maxSpans]span
+	nspans int
+	deep   bool // nested past maxDepth: not checked below it
+}
+
+// maxSpans is the number of container member values whose extent a scan
+// records: a frame's args or reply, and a few more.
+const maxSpans = 4
+
+// span is the extent of a value in a frame: data[start:end].
+type span struct{ start, end int }
+
+// opened records a container opened at offset i of the piece scanned.
+func (s *objectScan) opened(i int) {
+	if s.depth == 2 && s.nspans < maxSpans {
+		s.spans[s.nspans].start = s.off + i
+	}
+}
+
+// closed records a container closed at offset i of the piece scanned.
+func (s *objectScan) closed(i int) {
+	if s.depth == 1 && s.nspans < maxSpans {
+		s.spans[s.nspans].end = s.off + i + 1
+		s.nspans++
+	}
 }
 
 // scan advances through b. It returns true when the scan is over within b,
@@ -99,6 +129,7 @@ func (s *objectScan) scan(b []byte) (int, bool) {
 				if !s.close(c) {
 					return s.fail(i, c, "%q does not close the open "+s.kind())
 				}
+				s.closed(i)
 				if s.depth == 0 {
 					return i + 1, true
 				}
@@ -114,8 +145,10 @@ func (s *objectScan) scan(b []byte) (int, bool) {
 				s.state, s.key = stString, false
 			case '{':
 				s.open(true)
+				s.opened(i)
 			case '[':
 				s.open(false)
+				s.opened(i)
 			case '-':
 				s.state = stMinus
 			case '0':
@@ -133,6 +166,7 @@ func (s *objectScan) scan(b []byte) (int, bool) {
 					return s.fail(i, c, "%q where a value must start")
 				}
 				s.close(c)
+				s.closed(i)
 				if s.depth == 0 {
 					return i + 1, true
 				}
@@ -151,6 +185,7 @@ func (s *objectScan) scan(b []byte) (int, bool) {
 					return s.fail(i, c, "%q where a member name must start")
 				}
 				s.close(c)
+				s.closed(i)
 				if s.depth == 0 {
 					return i + 1, true
 				}
@@ -277,6 +312,7 @@ func (s *objectScan) open(object bool) {
 	s.depth++
 	if s.depth > maxDepth {
 		s.state = stDeep
+		s.deep = true
 		return
 	}
 	s.state = stValueOrClose

@@ -1,0 +1,58 @@
+package wire
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestParseFrameAgrees checks the parsers that trust the framer against
+// the ones that check the grammar, on frames (several to a stream, so that
+// a frame's spans start past the stream's first byte) whose args and unknown
+// members hold what a skip by brackets and strings can stumble on: quotes,
+// backslashes and brackets inside strings, scalars before a closer or
+// whitespace, empty containers, and nesting at and past the limit.
+func TestParseFrameAgrees(t *testing.T) {
+	deep := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
+	values := []string{
+		`1`, `-0.5e+10`, `true`, `false`, `null`, `""`, `"a"`,
+		`"\""`, `"\\"`, `"\\\""`, `"a\\"`, `"}]"`, `"{["`, `"\u005c"`, `"\u0022]"`,
+		`[]`, `{}`, `[ ]`, `{ }`, `[1,2 , 3 ]`, `{"a":1,"b":[true,null]}`,
+		`[{"x":"}"},{"y":"]\\"}]`, `{"k\"}":"v"}`, "[1\n,\t2\r]",
+		`["` + strings.Repeat(`\\`, 7) + `\"", 0]`,
+		deep(maxDepth - 2), deep(maxDepth - 1), deep(maxDepth),
+	}
+	for _, v := range values {
+		frames := []string{
+			`{"sequence":7,"args":` + v + `,"type":"call","namespace":"n","name":"f"}`,
+			`{"sequence":7, "extra" : ` + v + ` , "reply":` + v + `}`,
+			`{"args":` + v + `}`,
+			`{"sequence":7,"detail":` + v + `,"code":"x","error":"e"}`,
+			`{"a":[],"b":{},"c":[` + v + `],"d":[1],"reply":` + v + `,"sequence":1}`,
+		}
+		for _, frame := range frames {
+			checkValidParse(t, []byte(frame))
+		}
+		checkValidParse(t, []byte(" x\n"+strings.Join(frames, "\n")))
+	}
+}
+
+// TestParseFrameOnBadBytes gives the trusting parsers a Frame made by hand
+// whose bytes are not JSON, which the framer would have refused: they must
+// return, not panic or read past the end.
+func TestParseFrameOnBadBytes(t *testing.T) {
+	for _, frame := range []string{
+		`{"sequence":1,"args":"abc`, `{"sequence":1,"args":"ab\`, `{"sequence":1,"args":[[[`,
+		`{"sequence":1,"args":]`, `{"sequence":1,"args":,`, `{"sequence":1,"args":1`,
+		`{"sequence":1,"args":"\`, `{"sequence":1,"args":` + strings.Repeat("[", maxDepth+5),
+		`{"sequence":1,"args":}}}}`, `{"sequence":1,"args"`,
+	} {
+		var req Request
+		if err := ParseFrameRequest(Frame{Data: []byte(frame)}, &req); err == nil {
+			t.Errorf("ParseFrameRequest(%q) = %+v, nil error", frame, req)
+		}
+		var resp Response
+		if err := ParseFrameResponse(Frame{Data: []byte(frame)}, &resp); err == nil {
+			t.Errorf("ParseFrameResponse(%q) = %+v, nil error", frame, resp)
+		}
+	}
+}
