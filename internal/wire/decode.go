@@ -764,15 +764,12 @@ func containerEnd(data []byte, i int) int {
 // contents start at data[i], -1 if data ends first. Short strings are
 // stepped through byte by byte, longer ones searched.
 func stringEnd(data []byte, i int) int {
-	for n := 0; i < len(data); i++ {
+	for n := 0; i < len(data) && n < 32; i, n = i+1, n+1 {
 		switch data[i] {
 		case '"':
 			return i + 1
 		case '\\':
 			i++ // the byte it escapes
-		}
-		if n++; n == 32 {
-			break
 		}
 	}
 	for i < len(data) {
@@ -973,4 +970,16 @@ func skipDigits(data []byte, i int) int {
 		i++
 	}
 	return i
+}
+
+// SkipValue returns the index just past the JSON value that starts at
+// data[i] (after any whitespace), checking its grammar as ParseRequest
+// checks args; -1 when there is no valid value there.
+func SkipValue(data []byte, i int) int {
+	p := parser{data: data, pos: i}
+	p.skip()
+	if p.err != "" {
+		return -1
+	}
+	return p.pos
 }

@@ -21,6 +21,12 @@ func TestParseFrameAgrees(t *testing.T) {
 		`["` + strings.Repeat(`\\`, 7) + `\"", 0]`,
 		deep(maxDepth - 2), deep(maxDepth - 1), deep(maxDepth),
 	}
+	// Escapes on either side of where stringEnd stops stepping byte by
+	// byte and starts searching.
+	for k := 25; k < 40; k++ {
+		a := strings.Repeat("a", k)
+		values = append(values, `"`+a+`\"b"`, `"`+a+`\\"`, `"`+a+`\\\"\\"`, `["`+a+`\"", "\"]"]`)
+	}
 	for _, v := range values {
 		frames := []string{
 			`{"sequence":7,"args":` + v + `,"type":"call","namespace":"n","name":"f"}`,
