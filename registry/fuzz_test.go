@@ -163,6 +163,15 @@ func FuzzInvoke(f *testing.F) {
 		if !bytes.HasPrefix(out, []byte(prefix)) {
 			t.Fatalf("Invoke(%q) returned %q: dst's bytes were not kept", args, out)
 		}
+		if registry.UsesJSONDec(svc) {
+			// The codec alone must make the same of the arguments.
+			restore := registry.WithoutJSONDec(svc)
+			slowOut, _, slowErr := svc.InvokeBlobs(context.Background(), args, blobs, []byte(prefix), int(minBlob))
+			restore()
+			if !bytes.Equal(out, slowOut) || fmt.Sprint(err) != fmt.Sprint(slowErr) {
+				t.Fatalf("%s(%q) = %q, %v; with the codec alone %q, %v", s.name, args, out, err, slowOut, slowErr)
+			}
+		}
 		if err != nil {
 			checkInvokeError(t, s, args, err)
 			if sent != nil {

@@ -12,6 +12,7 @@ import (
 	jsoniter "github.com/json-iterator/go"
 	"github.com/modern-go/reflect2"
 
+	"github.com/hostcall/hostcall/internal/jsondec"
 	"github.com/hostcall/hostcall/internal/wire"
 )
 
@@ -35,6 +36,9 @@ type Service struct {
 	rawBytes  []bool    // per result: exactly []byte, so it may travel as a blob
 	callbacks bool      // a parameter is a func (callback.go)
 	frames    sync.Pool // *argFrame, see getFrame
+	// fast: per parameter, its decoder straight from the args' bytes; nil
+	// unless every parameter has one (none variadic, a func or []byte)
+	fast []*jsondec.Decoder
 
 	stream       streamKind // the service returns a stream (stream.go)
 	itemRaw      []bool     // its items are exactly []byte
@@ -103,6 +107,16 @@ func newService(ns, name string, fn any) (*Service, error) {
 	}
 	s.prepareVariadic()
 	s.prepareStream()
+	if !s.variadic && !s.callbacks {
+		for _, p := range s.params {
+			d := jsondec.For(p.typ)
+			if d == nil || p.bytes {
+				s.fast = nil
+				break
+			}
+			s.fast = append(s.fast, d)
+		}
+	}
 	return s, nil
 }
 
@@ -259,6 +273,11 @@ func (s *Service) decodeArgs(ctx context.Context, args []byte, blobs [][]byte, f
 			in = append(in, reflect.ValueOf(&c).Elem())
 		}
 	}
+	if s.fast != nil {
+		if out, ok := s.decodeFast(args, in, fr); ok {
+			return out, nil
+		}
+	}
 	n := 0
 	if len(args) > 0 {
 		iter := wire.JSON.BorrowIterator(args)
@@ -320,6 +339,38 @@ func (s *Service) decodeArgs(ctx context.Context, args []byte, blobs [][]byte, f
 		return nil, s.badArgs("takes %d arguments, got %d", want, n)
 	}
 	return in, nil
+}
+
+// decodeFast decodes the args array with the parameters' jsondec
+// decoders, into fr's slots or new values, appending them to in. It
+// reports false, with the values it wrote zeroed, when a decoder declined
+// or args is not an array of as many arguments; decodeArgs then decodes
+// args again with the codec, with its errors.
+func (s *Service) decodeFast(args []byte, in []reflect.Value, fr *argFrame) ([]reflect.Value, bool) {
+	i, ok := jsondec.ArrayStart(args)
+	first := len(in)
+	for n, d := range s.fast {
+		if !ok {
+			break
+		}
+		v := fr.slot(n)
+		if !v.IsValid() {
+			v = reflect.New(s.params[n].typ)
+		}
+		in = append(in, v.Elem())
+		if i = d.Decode(args, i, v.UnsafePointer()); i < 0 {
+			ok = false
+			break
+		}
+		i, ok = jsondec.ArrayNext(args, i, n+1 < len(s.fast))
+	}
+	if !ok {
+		for _, v := range in[first:] {
+			v.SetZero()
+		}
+		return in[:first], false
+	}
+	return in, true
 }
 
 // decodeArg decodes the argument at iter into p's type. An error is final;

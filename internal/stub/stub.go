@@ -12,6 +12,7 @@ import (
 
 	jsoniter "github.com/json-iterator/go"
 
+	"github.com/hostcall/hostcall/internal/jsondec"
 	"github.com/hostcall/hostcall/internal/wire"
 	"github.com/hostcall/hostcall/registry"
 )
@@ -36,6 +37,9 @@ type Sig struct {
 	// which is lent as a callback that opens it
 	streamArgs []bool
 	item       reflect.Type // ... of items of this type
+	// fast: per result, its decoder straight from the reply's bytes; nil
+	// unless every result has one (none is []byte, a possible blob index)
+	fast []*jsondec.Decoder
 }
 
 // New checks ft with registry.CheckConsumer and compiles it. what names the
@@ -61,6 +65,14 @@ func New(what, peer string, ft reflect.Type) (*Sig, error) {
 	}
 	if len(s.outs) == 1 {
 		s.stream, s.item = wire.StreamOf(s.outs[0])
+	}
+	for _, t := range s.outs {
+		d := jsondec.For(t)
+		if d == nil || t == bytesType || s.stream != wire.NoStream {
+			s.fast = nil
+			break
+		}
+		s.fast = append(s.fast, d)
 	}
 	return s, nil
 }
@@ -191,6 +203,11 @@ func (s *Sig) writeFunc(stream *jsoniter.Stream, i int, v reflect.Value, fn Func
 // DecodeResults decodes the reply array into the func's result types.
 func (s *Sig) DecodeResults(reply []byte, blobs [][]byte) ([]reflect.Value, error) {
 	out := make([]reflect.Value, 0, len(s.outs)+1) // room for Func's error
+	if s.fast != nil {
+		if out, ok := s.decodeFast(reply, out); ok {
+			return out, nil
+		}
+	}
 	iter := wire.JSON.BorrowIterator(reply)
 	defer wire.JSON.ReturnIterator(iter)
 	n := 0
@@ -219,6 +236,26 @@ func (s *Sig) DecodeResults(reply []byte, blobs [][]byte) ([]reflect.Value, erro
 			s.what, wire.ErrBadReply, s.peer, n, s.typ, len(s.outs))
 	}
 	return out, nil
+}
+
+// decodeFast decodes the reply array with the results' jsondec decoders,
+// appending the results to out. It reports false when a decoder declined
+// or the reply is not an array of as many results; the codec then decodes
+// the reply again, with its errors.
+func (s *Sig) decodeFast(reply []byte, out []reflect.Value) ([]reflect.Value, bool) {
+	i, ok := jsondec.ArrayStart(reply)
+	for n, d := range s.fast {
+		if !ok {
+			return nil, false
+		}
+		v := reflect.New(s.outs[n])
+		if i = d.Decode(reply, i, v.UnsafePointer()); i < 0 {
+			return nil, false
+		}
+		out = append(out, v.Elem())
+		i, ok = jsondec.ArrayNext(reply, i, n+1 < len(s.fast))
+	}
+	return out, ok
 }
 
 // decodeResult decodes result i, at iter in reply. A value that does not
