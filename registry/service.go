@@ -12,7 +12,7 @@ import (
 	jsoniter "github.com/json-iterator/go"
 	"github.com/modern-go/reflect2"
 
-	"github.com/hostcall/hostcall/internal/jsondec"
+	"github.com/hostcall/hostcall/internal/jsonfast"
 	"github.com/hostcall/hostcall/internal/wire"
 )
 
@@ -38,11 +38,13 @@ type Service struct {
 	frames    sync.Pool // *argFrame, see getFrame
 	// fast: per parameter, its decoder straight from the args' bytes; nil
 	// unless every parameter has one (none variadic, a func or []byte)
-	fast []*jsondec.Decoder
+	fast []*jsonfast.Decoder
+	encs []*jsonfast.Encoder // per result, its encoder, nil for the codec's
 
 	stream       streamKind // the service returns a stream (stream.go)
 	itemRaw      []bool     // its items are exactly []byte
 	itemValidate []bool     // its items may hold unchecked raw JSON
+	itemEncs     []*jsonfast.Encoder
 }
 
 type param struct {
@@ -79,6 +81,7 @@ func newService(ns, name string, fn any) (*Service, error) {
 	for i := 0; i < s.results; i++ {
 		s.validate = append(s.validate, writesRawJSON(t.Out(i)))
 		s.rawBytes = append(s.rawBytes, t.Out(i) == bytesType)
+		s.encs = append(s.encs, resultEncoders.For(t.Out(i)))
 	}
 	first := 0
 	if hasCtx {
@@ -109,7 +112,7 @@ func newService(ns, name string, fn any) (*Service, error) {
 	s.prepareStream()
 	if !s.variadic && !s.callbacks {
 		for _, p := range s.params {
-			d := jsondec.For(p.typ)
+			d := jsonfast.For(p.typ)
 			if d == nil || p.bytes {
 				s.fast = nil
 				break
@@ -341,13 +344,13 @@ func (s *Service) decodeArgs(ctx context.Context, args []byte, blobs [][]byte, f
 	return in, nil
 }
 
-// decodeFast decodes the args array with the parameters' jsondec
+// decodeFast decodes the args array with the parameters' jsonfast
 // decoders, into fr's slots or new values, appending them to in. It
 // reports false, with the values it wrote zeroed, when a decoder declined
 // or args is not an array of as many arguments; decodeArgs then decodes
 // args again with the codec, with its errors.
 func (s *Service) decodeFast(args []byte, in []reflect.Value, fr *argFrame) ([]reflect.Value, bool) {
-	i, ok := jsondec.ArrayStart(args)
+	i, ok := jsonfast.ArrayStart(args)
 	first := len(in)
 	for n, d := range s.fast {
 		if !ok {
@@ -362,7 +365,7 @@ func (s *Service) decodeFast(args []byte, in []reflect.Value, fr *argFrame) ([]r
 			ok = false
 			break
 		}
-		i, ok = jsondec.ArrayNext(args, i, n+1 < len(s.fast))
+		i, ok = jsonfast.ArrayNext(args, i, n+1 < len(s.fast))
 	}
 	if !ok {
 		for _, v := range in[first:] {
@@ -462,13 +465,13 @@ func (s *Service) decodeElem(elem []byte, p param, i int, blobs [][]byte) (refle
 }
 
 func (s *Service) encodeResults(dst []byte, results []reflect.Value, minBlob int) (_ []byte, out [][]byte, _ error) {
-	return s.encode(dst, results, s.rawBytes, s.validate, minBlob, "result")
+	return s.encode(dst, results, s.rawBytes, s.validate, s.encs, minBlob, "result")
 }
 
 // encode appends the JSON array of vals to dst; rawBytes and validate say,
 // per value, whether it may travel as a blob and whether it may hold raw
 // JSON to check. what names a value in errors.
-func (s *Service) encode(dst []byte, vals []reflect.Value, rawBytes, validate []bool, minBlob int, what string) (_ []byte, out [][]byte, _ error) {
+func (s *Service) encode(dst []byte, vals []reflect.Value, rawBytes, validate []bool, encs []*jsonfast.Encoder, minBlob int, what string) (_ []byte, out [][]byte, _ error) {
 	stream := resultCodec.BorrowStream(nil)
 	stream.SetBuffer(dst)
 	defer func() {
@@ -486,7 +489,17 @@ func (s *Service) encode(dst []byte, vals []reflect.Value, rawBytes, validate []
 			continue
 		}
 		start := len(stream.Buffer())
-		stream.WriteVal(v.Interface())
+		written := false
+		if enc := encs[i]; enc != nil {
+			var buf []byte
+			if buf, written = enc.AppendValue(stream.Buffer(), v); !written {
+				buf = buf[:start]
+			}
+			stream.SetBuffer(buf)
+		}
+		if !written {
+			stream.WriteVal(v.Interface())
+		}
 		if stream.Error != nil {
 			return dst, nil, fmt.Errorf("%s: %w: %s %d (%v): %v", s.full, ErrResult, what, i, v.Type(), stream.Error)
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"reflect"
 
+	"github.com/hostcall/hostcall/internal/jsonfast"
 	"github.com/hostcall/hostcall/internal/wire"
 )
 
@@ -56,6 +57,7 @@ func (s *Service) prepareStream() {
 	s.stream = kind
 	s.itemRaw = []bool{item == bytesType}
 	s.itemValidate = []bool{writesRawJSON(item)}
+	s.itemEncs = []*jsonfast.Encoder{resultEncoders.For(item)}
 }
 
 // pump sends the items of the stream v to the caller through the call's
@@ -83,7 +85,7 @@ func (s *Service) pump(ctx context.Context, v reflect.Value) error {
 	}
 	minBlob := sink.MinBlob()
 	emit := func(item reflect.Value) error {
-		reply, blobs, err := s.encode(wire.GetBuf(), []reflect.Value{item}, s.itemRaw, s.itemValidate, minBlob, "item")
+		reply, blobs, err := s.encode(wire.GetBuf(), []reflect.Value{item}, s.itemRaw, s.itemValidate, s.itemEncs, minBlob, "item")
 		if err == nil {
 			err = sink.Emit(reply, blobs)
 		}

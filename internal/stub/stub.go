@@ -12,7 +12,7 @@ import (
 
 	jsoniter "github.com/json-iterator/go"
 
-	"github.com/hostcall/hostcall/internal/jsondec"
+	"github.com/hostcall/hostcall/internal/jsonfast"
 	"github.com/hostcall/hostcall/internal/wire"
 	"github.com/hostcall/hostcall/registry"
 )
@@ -39,7 +39,24 @@ type Sig struct {
 	item       reflect.Type // ... of items of this type
 	// fast: per result, its decoder straight from the reply's bytes; nil
 	// unless every result has one (none is []byte, a possible blob index)
-	fast []*jsondec.Decoder
+	fast []*jsonfast.Decoder
+	// encs: per parameter after the context (the variadic one as its
+	// element), its encoder, nil for the codec's
+	encs []*jsonfast.Encoder
+}
+
+// argEncoders write arguments as wire.JSON does (package jsonfast).
+var argEncoders = jsonfast.NewEncoders(wire.JSON)
+
+// encoderAt returns the encoder of argument i, nil for the codec.
+func (s *Sig) encoderAt(i int) *jsonfast.Encoder {
+	if i >= len(s.encs) {
+		if !s.typ.IsVariadic() || len(s.encs) == 0 {
+			return nil
+		}
+		i = len(s.encs) - 1
+	}
+	return s.encs[i]
 }
 
 // New checks ft with registry.CheckConsumer and compiles it. what names the
@@ -57,6 +74,11 @@ func New(what, peer string, ft reflect.Type) (*Sig, error) {
 		if hasCtx && i == 0 {
 			continue
 		}
+		pt := ft.In(i)
+		if ft.IsVariadic() && i == ft.NumIn()-1 {
+			pt = pt.Elem()
+		}
+		s.encs = append(s.encs, argEncoders.For(pt))
 		kind, _ := wire.StreamOf(ft.In(i))
 		s.streamArgs = append(s.streamArgs, kind != wire.NoStream)
 		if kind != wire.NoStream || ft.In(i).Kind() == reflect.Func {
@@ -67,7 +89,7 @@ func New(what, peer string, ft reflect.Type) (*Sig, error) {
 		s.stream, s.item = wire.StreamOf(s.outs[0])
 	}
 	for _, t := range s.outs {
-		d := jsondec.For(t)
+		d := jsonfast.For(t)
 		if d == nil || t == bytesType || s.stream != wire.NoStream {
 			s.fast = nil
 			break
@@ -157,6 +179,15 @@ func (s *Sig) EncodeArgs(in []reflect.Value, minBlob int, fn FuncArg) (_ []byte,
 		case v.Kind() == reflect.Func:
 			return s.writeFunc(stream, i, v, fn)
 		}
+		if enc := s.encoderAt(i); enc != nil {
+			start := len(stream.Buffer())
+			buf, ok := enc.AppendValue(stream.Buffer(), v)
+			if ok {
+				stream.SetBuffer(buf)
+				return nil
+			}
+			stream.SetBuffer(buf[:start])
+		}
 		stream.WriteVal(v.Interface())
 		if stream.Error != nil {
 			return fmt.Errorf("%s: argument %d (%v): %w: %v", s.what, i, v.Type(), wire.ErrBadArguments, stream.Error)
@@ -238,12 +269,12 @@ func (s *Sig) DecodeResults(reply []byte, blobs [][]byte) ([]reflect.Value, erro
 	return out, nil
 }
 
-// decodeFast decodes the reply array with the results' jsondec decoders,
+// decodeFast decodes the reply array with the results' jsonfast decoders,
 // appending the results to out. It reports false when a decoder declined
 // or the reply is not an array of as many results; the codec then decodes
 // the reply again, with its errors.
 func (s *Sig) decodeFast(reply []byte, out []reflect.Value) ([]reflect.Value, bool) {
-	i, ok := jsondec.ArrayStart(reply)
+	i, ok := jsonfast.ArrayStart(reply)
 	for n, d := range s.fast {
 		if !ok {
 			return nil, false
@@ -253,7 +284,7 @@ func (s *Sig) decodeFast(reply []byte, out []reflect.Value) ([]reflect.Value, bo
 			return nil, false
 		}
 		out = append(out, v.Elem())
-		i, ok = jsondec.ArrayNext(reply, i, n+1 < len(s.fast))
+		i, ok = jsonfast.ArrayNext(reply, i, n+1 < len(s.fast))
 	}
 	return out, ok
 }

@@ -159,3 +159,20 @@ func BenchmarkStringScan(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFramerRecords frames requests whose args are a record of
+// strings, integers and floats of 17 digits.
+func BenchmarkFramerRecords(b *testing.B) {
+	var args strings.Builder
+	args.WriteString(`[{"id":1,"items":[`)
+	for i := range 40 {
+		fmt.Fprintf(&args, `{"sku":"SKU-%06d","qty":%d,"price":%g,"note":"item %d, shelf \"%c\""},`, i, i, float64(i)/7, i, 'A'+i%26)
+	}
+	args.WriteString(`{}]}]`)
+	var stream []byte
+	const n = 100
+	for i := range n {
+		stream = AppendRequest(stream, &Request{Sequence: uint64(i + 1), Type: TypeCall, Namespace: "db", Name: "put", Args: []byte(args.String())})
+	}
+	benchFramer(b, stream, n, DefaultMaxFrame)
+}

@@ -155,6 +155,9 @@ func (s *objectScan) scan(b []byte) (int, bool) {
 				s.state = stZero
 			case '1', '2', '3', '4', '5', '6', '7', '8', '9':
 				s.state = stInt
+				for i+1 < len(b) && '0' <= b[i+1] && b[i+1] <= '9' {
+					i++
+				}
 			case 't':
 				s.state, s.lit = stLiteral, "rue"
 			case 'f':
@@ -245,6 +248,9 @@ func (s *objectScan) scan(b []byte) (int, bool) {
 		case stZero, stInt, stFrac, stExpDigits:
 			switch {
 			case '0' <= c && c <= '9' && s.state != stZero:
+				for i+1 < len(b) && '0' <= b[i+1] && b[i+1] <= '9' {
+					i++
+				}
 			case c == '.' && (s.state == stZero || s.state == stInt):
 				s.state = stDot
 			case (c == 'e' || c == 'E') && s.state != stExpDigits:

@@ -1,4 +1,4 @@
-package jsondec
+package jsonfast
 
 import (
 	"encoding/json"
@@ -97,11 +97,11 @@ func check[T any](t *testing.T, d *Decoder, data string) bool {
 		err = wire.JSON.Unmarshal([]byte(data[:end]), &slow)
 	}
 	if err != nil {
-		t.Fatalf("%s: jsondec took %q as %+v; the codec refused it: %v", data, data[:end], fast, err)
+		t.Fatalf("%s: jsonfast took %q as %+v; the codec refused it: %v", data, data[:end], fast, err)
 	}
 	if !reflect.DeepEqual(slow, fast) { // nil and empty slices differ, as they should
 		diff := cmp.Diff(slow, fast, cmp.Exporter(func(reflect.Type) bool { return true }))
-		t.Fatalf("%s: jsondec and the codec differ (-codec +jsondec):\n%s", data, diff)
+		t.Fatalf("%s: jsonfast and the codec differ (-codec +jsonfast):\n%s", data, diff)
 	}
 	return true
 }
@@ -140,7 +140,7 @@ func TestDecodesAsTheCodec(t *testing.T) {
 		took[check[record](t, d, data)]++
 	}
 	if took[true] < 20 {
-		t.Fatalf("jsondec took %d of the values and declined %d: it should take the plain ones", took[true], took[false])
+		t.Fatalf("jsonfast took %d of the values and declined %d: it should take the plain ones", took[true], took[false])
 	}
 }
 
@@ -158,7 +158,7 @@ func TestDecodesRandomValues(t *testing.T) {
 		}
 		data := mangle(r, b)
 		if !check[record](t, d, data) && !strings.Contains(data, `\`) {
-			t.Fatalf("value %d: jsondec declined %s", n, data)
+			t.Fatalf("value %d: jsonfast declined %s", n, data)
 		}
 	}
 }
@@ -268,7 +268,7 @@ func TestDeclinedTypes(t *testing.T) {
 			t.Errorf("For(%v) = a decoder; the codec should decode it whole", typ)
 		}
 	}
-	// A struct the codec names by itself, inside one jsondec takes: the
+	// A struct the codec names by itself, inside one jsonfast takes: the
 	// codec decodes that field.
 	type outer struct {
 		E embedded `json:"e"`
@@ -282,11 +282,11 @@ func TestDeclinedTypes(t *testing.T) {
 		check[outer](t, d, data)
 	}
 	if !check[outer](t, d, `{"e":{"name":"x"},"n":2}`) {
-		t.Fatal("jsondec declined a struct whose field the codec decodes")
+		t.Fatal("jsonfast declined a struct whose field the codec decodes")
 	}
 }
 
-// FuzzDecode decodes arbitrary bytes as a record: jsondec must not panic,
+// FuzzDecode decodes arbitrary bytes as a record: jsonfast must not panic,
 // and what it takes the codec must take, with the same value.
 func FuzzDecode(f *testing.F) {
 	r := rand.New(rand.NewPCG(3, 4))
@@ -318,7 +318,7 @@ func BenchmarkDecode(b *testing.B) {
 	}
 	data, _ := wire.JSON.Marshal(v)
 	d := For(reflect.TypeFor[bench]())
-	b.Run("jsondec", func(b *testing.B) {
+	b.Run("jsonfast", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(data)))
 		for b.Loop() {

@@ -1,11 +1,12 @@
-// Package jsondec decodes the JSON of arguments and results straight from
-// their bytes into Go values, without the codec's iterator, for the shapes
-// such values mostly have: booleans, numbers, strings, slices, pointers and
+// Package jsonfast decodes and encodes the JSON of arguments and results
+// straight between bytes and Go values, without the codec's iterator and
+// stream, for the shapes such values mostly have: booleans, numbers, strings, slices, pointers and
 // structs of these. It decodes each value exactly as the codec (wire.JSON)
 // does, or declines it: a Decode that returns -1 leaves the value for the
 // codec to decode again, from the start, with the codec's own errors.
+// Encoders (encode.go) write the same shapes byte for byte as the codec.
 //
-// What it takes itself: bool; int and uint types (not uintptr); float64 (by
+// What the Decoder takes itself: bool; int and uint types (not uintptr); float64 (by
 // strconv, which the codec's fast path agrees with and its slow path calls,
 // after an allocation); strings without escapes; slices; pointers; structs whose fields it can
 // name as the codec does (exported, not embedded, no ",string" option,
@@ -20,7 +21,7 @@
 // outside ASCII that matches no field exactly (the codec folds case its own
 // ways there), or an unknown member holding a number with an exponent
 // (which the codec may refuse).
-package jsondec
+package jsonfast
 
 import (
 	"encoding"

@@ -1,0 +1,420 @@
+package jsonfast
+
+import (
+	"encoding"
+	"encoding/json"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+	"unsafe"
+
+	jsoniter "github.com/json-iterator/go"
+	"github.com/modern-go/reflect2"
+)
+
+// Encoders write JSON for the shapes Decoder reads, byte for byte as one
+// codec (a jsoniter API configured like encoding/json, escaping HTML)
+// writes it, and hand every other type inside a value to that codec by
+// pointer, as the codec's own encoders do. They decline a value they
+// cannot write as the codec would (a float64 that is NaN or infinite,
+// nesting past maxDepth): the caller then writes the whole value with the
+// codec, which reports the error.
+type Encoders struct {
+	codec jsoniter.API
+	cache sync.Map // reflect.Type -> *Encoder, nil for types left to the codec
+}
+
+// NewEncoders returns the Encoders that write as codec does. codec must
+// escape HTML and encode floats as encoding/json does (jsoniter's
+// ConfigCompatibleWithStandardLibrary and configurations like it).
+func NewEncoders(codec jsoniter.API) *Encoders { return &Encoders{codec: codec} }
+
+// Encoder encodes values of one type.
+type Encoder struct {
+	root    *enode
+	likePtr bool // values of the type are one pointer, held in an interface as they are
+}
+
+// For returns the Encoder for type t, nil when t is a type the codec
+// encodes whole.
+func (e *Encoders) For(t reflect.Type) *Encoder {
+	if enc, ok := e.cache.Load(t); ok {
+		return enc.(*Encoder)
+	}
+	b := ebuilder{codec: e.codec, seen: map[reflect.Type]*enode{}}
+	var enc *Encoder
+	if n := b.node(t); n.op != opCodec {
+		enc = &Encoder{root: n, likePtr: reflect2.Type2(t).LikePtr()}
+	}
+	got, _ := e.cache.LoadOrStore(t, enc)
+	return got.(*Encoder)
+}
+
+// Append appends the JSON of the value at ptr to dst. It reports false
+// when it declines the value, and always for a nil Encoder; the bytes of
+// dst are kept either way, in the slice it returns.
+func (enc *Encoder) Append(dst []byte, ptr unsafe.Pointer) ([]byte, bool) {
+	if enc == nil {
+		return dst, false
+	}
+	return enc.root.encode(dst, ptr, 0)
+}
+
+// AppendValue is Append for the value v holds. A value without an address
+// is reached through the interface v.Interface() makes, as the codec
+// reaches it: no copy beyond the one that boxing makes (none for small
+// integers).
+func (enc *Encoder) AppendValue(dst []byte, v reflect.Value) ([]byte, bool) {
+	if enc == nil {
+		return dst, false
+	}
+	if v.CanAddr() {
+		return enc.root.encode(dst, v.Addr().UnsafePointer(), 0)
+	}
+	box := v.Interface()
+	data := (*[2]unsafe.Pointer)(unsafe.Pointer(&box))[1] // an interface's data word
+	if enc.likePtr {
+		// The data word is the value itself: a pointer, or a struct of one.
+		word := data
+		return enc.root.encode(dst, unsafe.Pointer(&word), 0)
+	}
+	return enc.root.encode(dst, data, 0)
+}
+
+// enode encodes values of one type; op is as for node.
+type enode struct {
+	op     op
+	typ    reflect.Type
+	size   uintptr
+	elem   *enode
+	fields []efield
+	codec  jsoniter.ValEncoder
+	api    jsoniter.API
+	// likePtr: the codec's encoder takes the value itself, not a pointer
+	likePtr bool
+}
+
+type efield struct {
+	prefix    []byte // `"name":`, after a comma when not the first written
+	omitEmpty bool
+	offset    uintptr
+	node      *enode
+}
+
+var (
+	jsonMarshalerType = reflect.TypeFor[json.Marshaler]()
+	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
+)
+
+type ebuilder struct {
+	codec jsoniter.API
+	seen  map[reflect.Type]*enode
+}
+
+func (b *ebuilder) node(t reflect.Type) *enode {
+	if n, ok := b.seen[t]; ok {
+		return n
+	}
+	n := &enode{typ: t}
+	b.seen[t] = n
+	if t.Implements(jsonMarshalerType) || t.Implements(textMarshalerType) ||
+		reflect.PointerTo(t).Implements(jsonMarshalerType) || reflect.PointerTo(t).Implements(textMarshalerType) ||
+		numberTypes[t] {
+		return b.codecNode(n)
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		n.op = opBool
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n.op, n.size = opInt, t.Size()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		n.op, n.size = opUint, t.Size()
+	case reflect.Float64:
+		n.op = opFloat64
+	case reflect.String:
+		n.op = opString
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return b.codecNode(n) // base64
+		}
+		n.op, n.elem = opSlice, b.node(t.Elem())
+	case reflect.Pointer:
+		n.op, n.elem = opPointer, b.node(t.Elem())
+	case reflect.Struct:
+		if !b.structFields(n) {
+			return b.codecNode(n)
+		}
+		n.op = opStruct
+	default:
+		return b.codecNode(n)
+	}
+	return n
+}
+
+func (b *ebuilder) codecNode(n *enode) *enode {
+	n.op = opCodec
+	n.codec = b.codec.EncoderOf(reflect2.Type2(n.typ))
+	n.api = b.codec
+	n.likePtr = reflect2.Type2(n.typ).LikePtr()
+	return n
+}
+
+// structFields lists n's fields as the codec writes them, and reports
+// false for a struct whose naming it leaves to the codec (see Decoder).
+func (b *ebuilder) structFields(n *enode) bool {
+	t := n.typ
+	var fields []efield
+	var types []reflect.Type
+	var names []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous || f.Name[0] >= 0x80 {
+			return false
+		}
+		tag := f.Tag.Get("json")
+		if tag == "-" || f.Name == "_" || !f.IsExported() {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		opts = "," + opts + ","
+		if strings.Contains(opts, ",string,") {
+			return false
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if !plainName(name) || strings.ContainsAny(name, "<>&") {
+			return false
+		}
+		names = append(names, lowerASCII(name))
+		fields = append(fields, efield{prefix: []byte(`,"` + name + `":`), omitEmpty: strings.Contains(opts, ",omitempty,"), offset: f.Offset})
+		types = append(types, f.Type)
+	}
+	for i := range names {
+		for j := range i {
+			if names[i] == names[j] {
+				return false // the codec drops or picks one its own way
+			}
+		}
+	}
+	n.fields = fields
+	for i := range fields {
+		fields[i].node = b.node(types[i])
+	}
+	return true
+}
+
+// empty reports whether the value at p is empty for omitempty, as the
+// codec judges it.
+func (n *enode) empty(p unsafe.Pointer) bool {
+	switch n.op {
+	case opBool:
+		return !*(*bool)(p)
+	case opInt, opUint:
+		switch n.size {
+		case 1:
+			return *(*uint8)(p) == 0
+		case 2:
+			return *(*uint16)(p) == 0
+		case 4:
+			return *(*uint32)(p) == 0
+		}
+		return *(*uint64)(p) == 0
+	case opFloat64:
+		return *(*float64)(p) == 0
+	case opString:
+		return *(*string)(p) == ""
+	case opSlice:
+		return (*sliceHeader)(p).len == 0
+	case opPointer:
+		return *(*unsafe.Pointer)(p) == nil
+	case opStruct:
+		return false
+	}
+	return n.codec.IsEmpty(n.codecPtr(p))
+}
+
+// codecPtr returns what the codec's encoder takes for the value at p: p,
+// or the value itself for a type shaped like a pointer (a map, a pointer,
+// a struct of one pointer...), as in the data word of an interface.
+func (n *enode) codecPtr(p unsafe.Pointer) unsafe.Pointer {
+	if n.likePtr {
+		return *(*unsafe.Pointer)(p)
+	}
+	return p
+}
+
+func (n *enode) encode(dst []byte, p unsafe.Pointer, depth int) ([]byte, bool) {
+	switch n.op {
+	case opBool:
+		return strconv.AppendBool(dst, *(*bool)(p)), true
+	case opInt:
+		var v int64
+		switch n.size {
+		case 1:
+			v = int64(*(*int8)(p))
+		case 2:
+			v = int64(*(*int16)(p))
+		case 4:
+			v = int64(*(*int32)(p))
+		default:
+			v = *(*int64)(p)
+		}
+		return strconv.AppendInt(dst, v, 10), true
+	case opUint:
+		var v uint64
+		switch n.size {
+		case 1:
+			v = uint64(*(*uint8)(p))
+		case 2:
+			v = uint64(*(*uint16)(p))
+		case 4:
+			v = uint64(*(*uint32)(p))
+		default:
+			v = *(*uint64)(p)
+		}
+		return strconv.AppendUint(dst, v, 10), true
+	case opFloat64:
+		return appendFloat(dst, *(*float64)(p))
+	case opString:
+		return appendString(dst, *(*string)(p)), true
+	case opSlice:
+		h := (*sliceHeader)(p)
+		if h.data == nil {
+			return append(dst, "null"...), true
+		}
+		if depth == maxDepth {
+			return dst, false
+		}
+		dst = append(dst, '[')
+		size := n.elem.typ.Size()
+		for k := 0; k < h.len; k++ {
+			if k > 0 {
+				dst = append(dst, ',')
+			}
+			var ok bool
+			if dst, ok = n.elem.encode(dst, unsafe.Add(h.data, uintptr(k)*size), depth+1); !ok {
+				return dst, false
+			}
+		}
+		return append(dst, ']'), true
+	case opPointer:
+		q := *(*unsafe.Pointer)(p)
+		if q == nil {
+			return append(dst, "null"...), true
+		}
+		if depth == maxDepth {
+			return dst, false
+		}
+		return n.elem.encode(dst, q, depth+1)
+	case opStruct:
+		if depth == maxDepth {
+			return dst, false
+		}
+		dst = append(dst, '{')
+		first := true
+		for i := range n.fields {
+			f := &n.fields[i]
+			fp := unsafe.Add(p, f.offset)
+			if f.omitEmpty && f.node.empty(fp) {
+				continue
+			}
+			if first {
+				dst = append(dst, f.prefix[1:]...)
+				first = false
+			} else {
+				dst = append(dst, f.prefix...)
+			}
+			var ok bool
+			if dst, ok = f.node.encode(dst, fp, depth+1); !ok {
+				return dst, false
+			}
+		}
+		return append(dst, '}'), true
+	}
+	stream := n.api.BorrowStream(nil)
+	stream.SetBuffer(dst)
+	n.codec.Encode(n.codecPtr(p), stream)
+	dst, err := stream.Buffer(), stream.Error
+	stream.SetBuffer(nil)
+	n.api.ReturnStream(stream)
+	return dst, err == nil
+}
+
+// appendFloat writes f as the codec does: the shortest decimal that reads
+// back as f, in exponent form below 1e-6 and from 1e21 on (exponents of
+// two digits at least, 1e-07, where encoding/json writes 1e-7).
+func appendFloat(dst []byte, f float64) ([]byte, bool) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return dst, false
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	return strconv.AppendFloat(dst, f, format, -1, 64), true
+}
+
+// htmlSafe holds the ASCII bytes a string carries as they are: printable,
+// but for the quote, the backslash and <, > and &, which are escaped so
+// that JSON is safe inside HTML.
+var htmlSafe = func() (safe [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		safe[c] = !strings.ContainsRune("\"\\<>&", rune(c))
+	}
+	return safe
+}()
+
+const hexDigits = "0123456789abcdef"
+
+// appendString writes s as a JSON string escaped as the codec escapes it:
+// \" \\ \n \r \t, other control bytes and <, > and & as \u00XX, U+2028 and
+// U+2029 as \u2028 and \u2029, and each byte of invalid UTF-8 as \ufffd.
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if htmlSafe[c] {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

@@ -1,0 +1,163 @@
+package jsonfast
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	jsoniter "github.com/json-iterator/go"
+
+	"github.com/hostcall/hostcall/internal/wire"
+)
+
+type omit struct {
+	B  bool              `json:"b,omitempty"`
+	I  int16             `json:"i,omitempty"`
+	U  uint              `json:"u,omitempty"`
+	F  float64           `json:"f,omitempty"`
+	S  string            `json:"s,omitempty"`
+	L  []int             `json:"l,omitempty"`
+	P  *inner            `json:"p,omitempty"`
+	M  map[string]string `json:"m,omitempty"`
+	A  any               `json:"a,omitempty"`
+	In inner             `json:"in,omitempty"`
+	Z  int               `json:"z,omitzero"`
+	Up upper             `json:"up,omitempty"`
+}
+
+// codecs are the configurations Encoders serve: the wire's and the one
+// registry encodes results with.
+var codecs = map[string]jsoniter.API{
+	"wire":    wire.JSON,
+	"results": jsoniter.Config{EscapeHTML: true, SortMapKeys: true}.Froze(),
+}
+
+// checkEncode encodes v with enc and with the codec: when enc takes it,
+// the bytes must be the codec's.
+func checkEncode(t *testing.T, codec jsoniter.API, enc *Encoder, v any) bool {
+	t.Helper()
+	rv := reflect.New(reflect.TypeOf(v))
+	rv.Elem().Set(reflect.ValueOf(v))
+	got, ok := enc.Append([]byte("prefix"), rv.UnsafePointer())
+	want, err := codec.Marshal(v)
+	if !ok {
+		return false
+	}
+	if err != nil {
+		t.Fatalf("%+v: Encoder wrote %s; the codec refused it: %v", v, got, err)
+	}
+	if string(got) != "prefix"+string(want) {
+		t.Fatalf("%+v:\nEncoder wrote %s\nthe codec     %s", v, got[len("prefix"):], want)
+	}
+	return true
+}
+
+func TestEncodesAsTheCodec(t *testing.T) {
+	strs := []string{"", "plain", "quote\" back\\ slash/", "<a href='x'>&amp;</a>", "\x00\x01\x08\x0c\x1f\x7f\n\r\t",
+		"é😀 \u2028\u2029 \ufffd", "bad \xff \xc3 utf8 \xed\xa0\x80", "\"\\\u00e9"}
+	floats := []float64{0, math.Copysign(0, -1), 1, -1.5, 0.1, 1.0 / 3, 1e-6, 9.99e-7, 1e-7, 1e20, 1e21, 123456789e15,
+		math.MaxFloat64, math.SmallestNonzeroFloat64, -1e-10, 5e-324, float64(1 << 53), 1e100}
+	for name, codec := range codecs {
+		e := NewEncoders(codec)
+		rec := e.For(reflect.TypeFor[record]())
+		om := e.For(reflect.TypeFor[omit]())
+		if rec == nil || om == nil {
+			t.Fatalf("%s: For(record) = %v, For(omit) = %v", name, rec, om)
+		}
+		for _, s := range strs {
+			checkEncode(t, codec, rec, record{Name: s, Tags: []string{s, s + s}, M: map[string]int{s: 1}, Any: s})
+		}
+		for _, f := range floats {
+			checkEncode(t, codec, rec, record{Scores: []float64{f, -f}, Temp: celsius(f), Items: []item{{Price: f}}})
+			checkEncode(t, codec, om, omit{F: f})
+		}
+		for _, v := range []omit{{}, {B: true, I: -1, U: 2, S: "x", L: []int{}, P: &inner{}, M: map[string]string{}, A: 0}, {L: []int{1}, M: map[string]string{"k": "v"}, Up: upper{S: "X"}}} {
+			if !checkEncode(t, codec, om, v) {
+				t.Fatalf("%s: Encoder declined %+v", name, v)
+			}
+		}
+		r := rand.New(rand.NewPCG(5, 6))
+		for range 500 {
+			v := randomRecord(r)
+			if !checkEncode(t, codec, rec, v) {
+				t.Fatalf("%s: Encoder declined %+v", name, v)
+			}
+		}
+		// Declined: floats JSON has no number for, which the codec refuses.
+		for _, f := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+			if checkEncode(t, codec, rec, record{Scores: []float64{f}}) {
+				t.Fatalf("%s: Encoder took %v", name, f)
+			}
+		}
+	}
+}
+
+func TestEncodersForTypesTheCodecWrites(t *testing.T) {
+	type embedded struct{ inner }
+	type twins struct {
+		A int `json:"a"`
+		B int `json:"A"`
+	}
+	type html struct {
+		A int `json:"<a>"`
+	}
+	e := NewEncoders(wire.JSON)
+	for _, typ := range []reflect.Type{
+		reflect.TypeFor[embedded](), reflect.TypeFor[twins](), reflect.TypeFor[html](), reflect.TypeFor[map[string]int](),
+		reflect.TypeFor[any](), reflect.TypeFor[[]byte](), reflect.TypeFor[json.RawMessage](), reflect.TypeFor[float32](), reflect.TypeFor[upper](),
+	} {
+		if enc := e.For(typ); enc != nil {
+			t.Errorf("For(%v) = an Encoder; the codec should write it whole", typ)
+		}
+	}
+}
+
+// FuzzEncode encodes records built from fuzzed strings and numbers: what
+// the Encoder takes, it writes as the codec.
+func FuzzEncode(f *testing.F) {
+	f.Add("a<b", 1.5, int64(-3), uint64(7))
+	f.Add("\xff\u2028", 1e-7, int64(0), uint64(0))
+	enc := NewEncoders(wire.JSON).For(reflect.TypeFor[record]())
+	f.Fuzz(func(t *testing.T, s string, x float64, i int64, u uint64) {
+		checkEncode(t, wire.JSON, enc, record{ID: i, U64: u, Name: s, Tags: []string{s}, Scores: []float64{x}, Temp: celsius(x),
+			Owner: inner{Email: s}, OwnerP: &inner{Name: s}, Items: []item{{Note: s, Price: x}}, M: map[string]int{s: int(i)}})
+	})
+}
+
+// TestAppendValue encodes values held by reflect.Values without an
+// address, the way results and arguments come: through the interface
+// v.Interface() makes, whose data word is the value itself for types
+// shaped like a pointer.
+func TestAppendValue(t *testing.T) {
+	type onePtr struct{ P *inner }
+	n := 7
+	e := NewEncoders(wire.JSON)
+	for _, v := range []any{1, 300, int8(-5), "s", 2.5, true, &inner{Name: "p"}, (*inner)(nil), onePtr{P: &inner{Age: 3}}, onePtr{},
+		[]int{1, 2}, inner{Name: "v"}, &n, record{Name: "r", Tags: []string{"t"}}} {
+		enc := e.For(reflect.TypeOf(v))
+		if enc == nil {
+			t.Fatalf("For(%T) = nil", v)
+		}
+		for _, rv := range []reflect.Value{reflect.ValueOf(v), reflect.ValueOf(&v).Elem().Elem()} {
+			got, ok := enc.AppendValue(nil, rv)
+			want, _ := wire.JSON.Marshal(v)
+			if !ok || string(got) != string(want) {
+				t.Errorf("AppendValue(%T %v) = %s, %v; the codec writes %s", v, v, got, ok, want)
+			}
+		}
+		addr := reflect.New(reflect.TypeOf(v)).Elem()
+		addr.Set(reflect.ValueOf(v))
+		if got, _ := enc.AppendValue(nil, addr); string(got) != string(must(wire.JSON.Marshal(v))) {
+			t.Errorf("AppendValue(addressable %T) = %s", v, got)
+		}
+	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
