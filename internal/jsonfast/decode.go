@@ -125,38 +125,54 @@ func (b *builder) node(t reflect.Type) *node {
 	}
 	n := &node{typ: t}
 	b.seen[t] = n
-	if t.Implements(jsonUnmarshalerType) || t.Implements(textUnmarshalerType) ||
-		reflect.PointerTo(t).Implements(jsonUnmarshalerType) || reflect.PointerTo(t).Implements(textUnmarshalerType) ||
-		numberTypes[t] {
-		return b.codec(n)
-	}
-	switch t.Kind() {
-	case reflect.Bool:
-		n.op = opBool
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		n.op, n.size = opInt, t.Size()
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		n.op, n.size = opUint, t.Size()
-	case reflect.Float64:
-		n.op = opFloat64
-	case reflect.String:
-		n.op = opString
-	case reflect.Slice:
-		if t.Elem().Kind() == reflect.Uint8 {
-			return b.codec(n) // base64
-		}
-		n.op, n.elem = opSlice, b.node(t.Elem())
-	case reflect.Pointer:
-		n.op, n.elem = opPointer, b.node(t.Elem())
-	case reflect.Struct:
+	n.op, n.size = classify(t, jsonUnmarshalerType, textUnmarshalerType)
+	switch n.op {
+	case opSlice, opPointer:
+		n.elem = b.node(t.Elem())
+	case opStruct:
 		if !b.structFields(n) {
 			return b.codec(n)
 		}
-		n.op = opStruct
-	default:
+	case opCodec:
 		return b.codec(n)
 	}
 	return n
+}
+
+// classify returns the op for values of type t and, for integers, their
+// size: opCodec for the types the codec decodes or encodes whole, those
+// that implement one of methods (by value or by pointer) among them.
+func classify(t reflect.Type, methods ...reflect.Type) (op, uintptr) {
+	for _, m := range methods {
+		if t.Implements(m) || reflect.PointerTo(t).Implements(m) {
+			return opCodec, 0
+		}
+	}
+	if numberTypes[t] {
+		return opCodec, 0
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return opBool, 0
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return opInt, t.Size()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return opUint, t.Size()
+	case reflect.Float64:
+		return opFloat64, 0
+	case reflect.String:
+		return opString, 0
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return opCodec, 0 // base64
+		}
+		return opSlice, 0
+	case reflect.Pointer:
+		return opPointer, 0
+	case reflect.Struct:
+		return opStruct, 0
+	}
+	return opCodec, 0
 }
 
 func (b *builder) codec(n *node) *node {

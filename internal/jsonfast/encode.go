@@ -120,35 +120,15 @@ func (b *ebuilder) node(t reflect.Type) *enode {
 	}
 	n := &enode{typ: t}
 	b.seen[t] = n
-	if t.Implements(jsonMarshalerType) || t.Implements(textMarshalerType) ||
-		reflect.PointerTo(t).Implements(jsonMarshalerType) || reflect.PointerTo(t).Implements(textMarshalerType) ||
-		numberTypes[t] {
-		return b.codecNode(n)
-	}
-	switch t.Kind() {
-	case reflect.Bool:
-		n.op = opBool
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		n.op, n.size = opInt, t.Size()
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		n.op, n.size = opUint, t.Size()
-	case reflect.Float64:
-		n.op = opFloat64
-	case reflect.String:
-		n.op = opString
-	case reflect.Slice:
-		if t.Elem().Kind() == reflect.Uint8 {
-			return b.codecNode(n) // base64
-		}
-		n.op, n.elem = opSlice, b.node(t.Elem())
-	case reflect.Pointer:
-		n.op, n.elem = opPointer, b.node(t.Elem())
-	case reflect.Struct:
+	n.op, n.size = classify(t, jsonMarshalerType, textMarshalerType)
+	switch n.op {
+	case opSlice, opPointer:
+		n.elem = b.node(t.Elem())
+	case opStruct:
 		if !b.structFields(n) {
 			return b.codecNode(n)
 		}
-		n.op = opStruct
-	default:
+	case opCodec:
 		return b.codecNode(n)
 	}
 	return n
