@@ -161,3 +161,36 @@ func must(b []byte, err error) []byte {
 	}
 	return b
 }
+
+func BenchmarkEncode(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 8))
+	v := randomRecord(r)
+	for len(v.Items) < 30 {
+		w := randomRecord(r)
+		v.Items, v.Tags, v.Scores = append(v.Items, w.Items...), append(v.Tags, w.Tags...), append(v.Scores, w.Scores...)
+	}
+	v.Any, v.M, v.Nested = nil, nil, nil // the codec's alone
+	enc := NewEncoders(wire.JSON).For(reflect.TypeFor[record]())
+	rv := reflect.ValueOf(v)
+	buf := make([]byte, 0, 16<<10)
+	b.Run("jsonfast", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok := enc.AppendValue(buf[:0], rv); !ok {
+				b.Fatal("declined")
+			}
+		}
+	})
+	b.Run("codec", func(b *testing.B) {
+		b.ReportAllocs()
+		stream := wire.JSON.BorrowStream(nil)
+		defer wire.JSON.ReturnStream(stream)
+		for b.Loop() {
+			stream.SetBuffer(buf[:0])
+			stream.WriteVal(v)
+			if stream.Error != nil {
+				b.Fatal(stream.Error)
+			}
+		}
+	})
+}
