@@ -37,7 +37,7 @@ type Service struct {
 	callbacks bool      // a parameter is a func (callback.go)
 	frames    sync.Pool // *argFrame, see getFrame
 	// fast: per parameter, its decoder straight from the args' bytes; nil
-	// unless every parameter has one (none variadic, a func or []byte)
+	// unless every parameter has one (none variadic or a func)
 	fast []*jsonfast.Decoder
 	encs []*jsonfast.Encoder // per result, its encoder, nil for the codec's
 
@@ -113,7 +113,7 @@ func newService(ns, name string, fn any) (*Service, error) {
 	if !s.variadic && !s.callbacks {
 		for _, p := range s.params {
 			d := jsonfast.For(p.typ)
-			if d == nil || p.bytes {
+			if d == nil {
 				s.fast = nil
 				break
 			}
@@ -361,6 +361,10 @@ func (s *Service) decodeFast(args []byte, in []reflect.Value, fr *argFrame) ([]r
 			v = reflect.New(s.params[n].typ)
 		}
 		in = append(in, v.Elem())
+		if s.params[n].bytes && jsonfast.NumberAt(args, i) {
+			ok = false // a blob's index
+			break
+		}
 		if i = d.Decode(args, i, v.UnsafePointer()); i < 0 {
 			ok = false
 			break

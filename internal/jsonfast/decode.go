@@ -25,6 +25,7 @@ package jsonfast
 
 import (
 	"encoding"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"math"
@@ -85,7 +86,10 @@ const (
 	opSlice
 	opPointer
 	opStruct
+	opBytes // a slice of bytes, as base64
 )
+
+var byteType = reflect.TypeFor[byte]()
 
 // node decodes values of one type.
 type node struct {
@@ -127,6 +131,8 @@ func (b *builder) node(t reflect.Type) *node {
 	b.seen[t] = n
 	n.op, n.size = classify(t, jsonUnmarshalerType, textUnmarshalerType)
 	switch n.op {
+	case opBytes: // the codec takes arrays of numbers
+		n.codec = wire.JSON.DecoderOf(reflect2.Type2(reflect.PointerTo(t)))
 	case opSlice, opPointer:
 		n.elem = b.node(t.Elem())
 	case opStruct:
@@ -163,8 +169,11 @@ func classify(t reflect.Type, methods ...reflect.Type) (op, uintptr) {
 	case reflect.String:
 		return opString, 0
 	case reflect.Slice:
-		if t.Elem().Kind() == reflect.Uint8 {
-			return opCodec, 0 // base64
+		switch {
+		case t.Elem() == byteType:
+			return opBytes, 0 // base64
+		case t.Elem().Kind() == reflect.Uint8:
+			return opCodec, 0
 		}
 		return opSlice, 0
 	case reflect.Pointer:
@@ -276,6 +285,13 @@ func ArrayNext(data []byte, i int, another bool) (next int, ok bool) {
 	return i + 1, data[i] == ']' && space(data, i+1) == len(data)
 }
 
+// NumberAt reports whether the value at data[i:], after any whitespace, is
+// a number: for a []byte, a blob's index rather than base64.
+func NumberAt(data []byte, i int) bool {
+	i = space(data, i)
+	return i < len(data) && (data[i] == '-' || '0' <= data[i] && data[i] <= '9')
+}
+
 // sliceHeader is the layout of a slice.
 type sliceHeader struct {
 	data     unsafe.Pointer
@@ -340,6 +356,8 @@ func (n *node) decode(data []byte, i int, p unsafe.Pointer, depth int) int {
 			}
 		}
 		return -1
+	case opBytes:
+		return n.decodeBytes(data, i, p)
 	case opSlice:
 		if depth == maxDepth {
 			return -1
@@ -382,6 +400,32 @@ func (n *node) viaCodec(data []byte, i int, p unsafe.Pointer) int {
 }
 
 var stringCodec = wire.JSON.DecoderOf(reflect2.TypeOf((*string)(nil)))
+
+// decodeBytes decodes a base64 string, as the codec does with
+// base64.StdEncoding, but from the frame's bytes: the codec makes a
+// string of them first. An array of numbers is the codec's.
+func (n *node) decodeBytes(data []byte, i int, p unsafe.Pointer) int {
+	if data[i] != '"' {
+		return n.viaCodec(data, i, p)
+	}
+	k := wire.StringStop(data[i+1:])
+	switch {
+	case k < 0:
+		return -1
+	case data[i+1+k] == '\\':
+		return n.viaCodec(data, i, p)
+	case data[i+1+k] != '"':
+		return -1 // a control character
+	}
+	src := data[i+1 : i+1+k]
+	dst := make([]byte, base64.StdEncoding.DecodedLen(len(src)))
+	m, err := base64.StdEncoding.Decode(dst, src)
+	if err != nil {
+		return -1
+	}
+	*(*[]byte)(p) = dst[:m]
+	return i + 2 + k
+}
 
 func (n *node) decodeSlice(data []byte, i int, p unsafe.Pointer, depth int) int {
 	if data[i] != '[' {

@@ -51,6 +51,8 @@ type treeNode struct {
 
 type celsius float64
 
+type uint8alias uint8 // a []uint8alias is base64 to the codec, by its kind
+
 type record struct {
 	ID      int64              `json:"id"`
 	U8      uint8              `json:"u8"`
@@ -127,6 +129,8 @@ func TestDecodesAsTheCodec(t *testing.T) {
 		`{"raw":{"a" : [1, 2]},"num":1e400,"bytes":"aGVsbG8=","when":"2026-12-03T15:40:25Z","up":"shout","upp":"x"}`,
 		`{"tree":{"v":1,"next":{"v":2,"next":null},"kids":[{"v":3},null,{"v":4,"kids":[]}]}}`,
 		`{"pp":5,"nested":{"k":[{"name":"a"}]}}`,
+		`{"bytes":""}`, `{"bytes":null}`, `{"bytes":[1,2,255]}`, `{"bytes":"aGVs\nbG8="}`, `{"bytes":"aGVsbG8"}`, `{"bytes":"!!"}`,
+		`{"bytes":"aGVs` + "\n" + `bG8="}`, `{"bytes":"aGVsbG8=","items":[]}`, `{"bytes":"AA==" }`, `{"bytes":"A===" }`,
 		"\t{\n\"id\" : 1 ,\r\n\"tags\" : [ \"a\" , \"b\" ] }\n",
 		`{"unknown":{"deep":[1,2,{"x":"}"}]},"id":2,"other":"\\\""}`,
 		// declined, or refused by both: wrong types, ranges, grammar
@@ -189,6 +193,15 @@ func randomRecord(r *rand.Rand) record {
 		F32: float32(f() / 1e280), M: map[string]int{str(): r.IntN(9)}, Num: "12.5", Up: upper{S: "X"}}
 	if r.IntN(2) == 0 {
 		v.OwnerP = &inner{Email: str()}
+	}
+	switch r.IntN(3) {
+	case 0:
+		v.Bytes = []byte{}
+	case 1:
+		v.Bytes = make([]byte, r.IntN(40))
+		for i := range v.Bytes {
+			v.Bytes[i] = byte(r.Uint32())
+		}
 	}
 	for range r.IntN(5) {
 		v.Tags = append(v.Tags, str())
@@ -261,7 +274,7 @@ func TestDeclinedTypes(t *testing.T) {
 	}
 	for _, typ := range []reflect.Type{
 		reflect.TypeFor[embedded](), reflect.TypeFor[stringOpt](), reflect.TypeFor[foldTwins](), reflect.TypeFor[quoted](),
-		reflect.TypeFor[map[string]int](), reflect.TypeFor[any](), reflect.TypeFor[[]byte](), reflect.TypeFor[time.Time](),
+		reflect.TypeFor[map[string]int](), reflect.TypeFor[any](), reflect.TypeFor[[]uint8alias](), reflect.TypeFor[time.Time](),
 		reflect.TypeFor[json.RawMessage](), reflect.TypeFor[json.Number](), reflect.TypeFor[upper](), reflect.TypeFor[float32](),
 	} {
 		if d := For(typ); d != nil {

@@ -2,9 +2,11 @@ package jsonfast
 
 import (
 	"encoding"
+	"encoding/base64"
 	"encoding/json"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -207,7 +209,7 @@ func (n *enode) empty(p unsafe.Pointer) bool {
 		return *(*float64)(p) == 0
 	case opString:
 		return *(*string)(p) == ""
-	case opSlice:
+	case opSlice, opBytes:
 		return (*sliceHeader)(p).len == 0
 	case opPointer:
 		return *(*unsafe.Pointer)(p) == nil
@@ -261,6 +263,16 @@ func (n *enode) encode(dst []byte, p unsafe.Pointer, depth int) ([]byte, bool) {
 		return appendFloat(dst, *(*float64)(p))
 	case opString:
 		return appendString(dst, *(*string)(p)), true
+	case opBytes:
+		b := *(*[]byte)(p)
+		if b == nil {
+			return append(dst, "null"...), true
+		}
+		n := base64.StdEncoding.EncodedLen(len(b))
+		dst = slices.Grow(dst, n+2)
+		dst = append(dst, '"')
+		base64.StdEncoding.Encode(dst[len(dst):len(dst)+n], b)
+		return append(dst[:len(dst)+n], '"'), true
 	case opSlice:
 		h := (*sliceHeader)(p)
 		if h.data == nil {

@@ -14,6 +14,7 @@ import (
 
 type omit struct {
 	B  bool              `json:"b,omitempty"`
+	Bs []byte            `json:"bs,omitempty"`
 	I  int16             `json:"i,omitempty"`
 	U  uint              `json:"u,omitempty"`
 	F  float64           `json:"f,omitempty"`
@@ -73,7 +74,7 @@ func TestEncodesAsTheCodec(t *testing.T) {
 			checkEncode(t, codec, rec, record{Scores: []float64{f, -f}, Temp: celsius(f), Items: []item{{Price: f}}})
 			checkEncode(t, codec, om, omit{F: f})
 		}
-		for _, v := range []omit{{}, {B: true, I: -1, U: 2, S: "x", L: []int{}, P: &inner{}, M: map[string]string{}, A: 0}, {L: []int{1}, M: map[string]string{"k": "v"}, Up: upper{S: "X"}}} {
+		for _, v := range []omit{{}, {Bs: []byte{}}, {Bs: []byte("x")}, {B: true, I: -1, U: 2, S: "x", L: []int{}, P: &inner{}, M: map[string]string{}, A: 0}, {L: []int{1}, M: map[string]string{"k": "v"}, Up: upper{S: "X"}}} {
 			if !checkEncode(t, codec, om, v) {
 				t.Fatalf("%s: Encoder declined %+v", name, v)
 			}
@@ -106,7 +107,7 @@ func TestEncodersForTypesTheCodecWrites(t *testing.T) {
 	e := NewEncoders(wire.JSON)
 	for _, typ := range []reflect.Type{
 		reflect.TypeFor[embedded](), reflect.TypeFor[twins](), reflect.TypeFor[html](), reflect.TypeFor[map[string]int](),
-		reflect.TypeFor[any](), reflect.TypeFor[[]byte](), reflect.TypeFor[json.RawMessage](), reflect.TypeFor[float32](), reflect.TypeFor[upper](),
+		reflect.TypeFor[any](), reflect.TypeFor[[]uint8alias](), reflect.TypeFor[json.RawMessage](), reflect.TypeFor[float32](), reflect.TypeFor[upper](),
 	} {
 		if enc := e.For(typ); enc != nil {
 			t.Errorf("For(%v) = an Encoder; the codec should write it whole", typ)

@@ -38,7 +38,7 @@ type Sig struct {
 	streamArgs []bool
 	item       reflect.Type // ... of items of this type
 	// fast: per result, its decoder straight from the reply's bytes; nil
-	// unless every result has one (none is []byte, a possible blob index)
+	// unless every result has one
 	fast []*jsonfast.Decoder
 	// encs: per parameter after the context (the variadic one as its
 	// element), its encoder, nil for the codec's
@@ -90,7 +90,7 @@ func New(what, peer string, ft reflect.Type) (*Sig, error) {
 	}
 	for _, t := range s.outs {
 		d := jsonfast.For(t)
-		if d == nil || t == bytesType || s.stream != wire.NoStream {
+		if d == nil || s.stream != wire.NoStream {
 			s.fast = nil
 			break
 		}
@@ -278,6 +278,9 @@ func (s *Sig) decodeFast(reply []byte, out []reflect.Value) ([]reflect.Value, bo
 	for n, d := range s.fast {
 		if !ok {
 			return nil, false
+		}
+		if s.outs[n] == bytesType && jsonfast.NumberAt(reply, i) {
+			return nil, false // a blob's index
 		}
 		v := reflect.New(s.outs[n])
 		if i = d.Decode(reply, i, v.UnsafePointer()); i < 0 {

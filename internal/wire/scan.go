@@ -458,3 +458,8 @@ func indexQuoteOrBackslash(b []byte) int {
 	}
 	return q
 }
+
+// StringStop returns the index of the first byte of b that a run of plain
+// JSON string bytes cannot hold: a quote, a backslash or a control
+// character; -1 if there is none.
+func StringStop(b []byte) int { return stringStop(b) }
