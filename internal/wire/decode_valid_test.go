@@ -62,3 +62,44 @@ func TestParseFrameOnBadBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestStringStop checks stringStop, which looks at words of 8 bytes, against
+// a byte-by-byte search, on every length up to 80 with the stop byte (or
+// none) at every place and bytes that borrow or carry in the word tricks
+// (0x00, 0x1f, 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff)
+// around it.
+func TestStringStop(t *testing.T) {
+	naive := func(b []byte) int {
+		for i, c := range b {
+			if c < 0x20 || c == '"' || c == '\\' {
+				return i
+			}
+		}
+		return -1
+	}
+	fill := []byte{0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff, 'a'}
+	stops := []byte{0x00, 0x1f, '"', '\\', 0x01}
+	for n := 0; n <= 80; n++ {
+		for f := range fill {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = fill[(f+i)%len(fill)]
+			}
+			if got, want := stringStop(b), naive(b); got != want {
+				t.Fatalf("stringStop(%q) = %d, want %d", b, got, want)
+			}
+			for at := 0; at < n; at++ {
+				for _, s := range stops {
+					c := append([]byte(nil), b...)
+					c[at] = s
+					if at+1 < n {
+						c[at+1] = stops[(at+int(s))%len(stops)] // a second stop after the first
+					}
+					if got, want := stringStop(c), naive(c); got != want {
+						t.Fatalf("stringStop(%q) = %d, want %d", c, got, want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -383,11 +383,18 @@ const (
 // stringStop returns the index of the first byte of b that ends a run of
 // plain string bytes: a quote, a backslash or a control character (below
 // 0x20, which JSON forbids raw in a string), -1 if there is none. Short runs
-// are looked at byte by byte; long ones with bytes.IndexByte, which is
-// vectorised, then 32 bytes at a time for control characters.
+// are looked at 8 bytes at a time; long ones with bytes.IndexByte, which is
+// vectorised, then 64 bytes at a time for control characters.
 func stringStop(b []byte) int {
-	const short = 16
-	for i := 0; i < len(b) && i < short; i++ {
+	const short = 32
+	i := 0
+	for ; i+8 <= len(b) && i < short; i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if m := below20(x) | zeroByte(x^'"'*ones) | zeroByte(x^'\\'*ones); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3 // the lowest flag of each mask is exact
+		}
+	}
+	for ; i < len(b) && i < short; i++ {
 		if c := b[i]; c < 0x20 || c == '"' || c == '\\' {
 			return i
 		}
@@ -408,6 +415,11 @@ func stringStop(b []byte) int {
 	}
 	return short + j
 }
+
+// zeroByte has the high bit of a byte set where x has a zero byte; the
+// lowest such byte is exact (higher ones may be false positives, from a
+// borrow).
+func zeroByte(x uint64) uint64 { return (x - ones) &^ x & highs }
 
 // below20 has the high bit of a byte set where x has a byte below 0x20;
 // the lowest such byte is exact (higher ones may be false positives, from
