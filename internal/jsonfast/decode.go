@@ -350,14 +350,14 @@ func (n *node) decode(data []byte, i int, p unsafe.Pointer, depth int) int {
 				*(*string)(p) = string(data[i+1 : j])
 				return j + 1
 			case c == '\\':
-				return n.viaCodec(data, i, p)
+				return n.viaCodec(data, i, p, depth)
 			case c < 0x20:
 				return -1
 			}
 		}
 		return -1
 	case opBytes:
-		return n.decodeBytes(data, i, p)
+		return n.decodeBytes(data, i, p, depth)
 	case opSlice:
 		if depth == maxDepth {
 			return -1
@@ -376,16 +376,16 @@ func (n *node) decode(data []byte, i int, p unsafe.Pointer, depth int) int {
 		}
 		return n.decodeStruct(data, i, p, depth+1)
 	}
-	return n.viaCodec(data, i, p)
+	return n.viaCodec(data, i, p, depth)
 }
 
 // viaCodec decodes the value at data[i] with the codec, on its bytes alone.
-func (n *node) viaCodec(data []byte, i int, p unsafe.Pointer) int {
+func (n *node) viaCodec(data []byte, i int, p unsafe.Pointer, depth int) int {
 	codec := n.codec
 	if codec == nil { // a string with escapes
 		codec = stringCodec
 	}
-	end := wire.SkipValue(data, i)
+	end := skipWithin(data, i, depth, false)
 	if end < 0 {
 		return -1
 	}
@@ -404,16 +404,16 @@ var stringCodec = wire.JSON.DecoderOf(reflect2.TypeOf((*string)(nil)))
 // decodeBytes decodes a base64 string, as the codec does with
 // base64.StdEncoding, but from the frame's bytes: the codec makes a
 // string of them first. An array of numbers is the codec's.
-func (n *node) decodeBytes(data []byte, i int, p unsafe.Pointer) int {
+func (n *node) decodeBytes(data []byte, i int, p unsafe.Pointer, depth int) int {
 	if data[i] != '"' {
-		return n.viaCodec(data, i, p)
+		return n.viaCodec(data, i, p, depth)
 	}
 	k := wire.StringStop(data[i+1:])
 	switch {
 	case k < 0:
 		return -1
 	case data[i+1+k] == '\\':
-		return n.viaCodec(data, i, p)
+		return n.viaCodec(data, i, p, depth)
 	case data[i+1+k] != '"':
 		return -1 // a control character
 	}
@@ -494,7 +494,7 @@ func (n *node) decodeStruct(data []byte, i int, p unsafe.Pointer, depth int) int
 		case f == -2:
 			return -1
 		case f == -1:
-			if i = skipUnknown(data, i); i < 0 {
+			if i = skipWithin(data, i, depth, true); i < 0 {
 				return -1
 			}
 		case seen&(1<<f) != 0:
@@ -521,11 +521,13 @@ func (n *node) decodeStruct(data []byte, i int, p unsafe.Pointer, depth int) int
 	}
 }
 
-// skipUnknown skips the value of a member that names no field and returns
-// the index after it. It declines a value holding a number with an
-// exponent: the codec skips those by reading them as floats and refuses
+// skipWithin returns the index after the JSON value at data[i:], -1 when
+// there is none or when it nests past maxDepth counted from depth, the
+// levels around it: the codec counts them all, and the value is left to
+// it. With noExp, it declines a number with an exponent too: the codec
+// skips unknown members' numbers by reading them as floats, and refuses
 // the ones out of range, which JSON itself allows.
-func skipUnknown(data []byte, i int) int {
+func skipWithin(data []byte, i, depth int, noExp bool) int {
 	end := wire.SkipValue(data, i)
 	if end < 0 {
 		return -1
@@ -537,7 +539,14 @@ func skipUnknown(data []byte, i int) int {
 			j++
 		case c == '"':
 			in = !in
-		case !in && (c == 'e' || c == 'E') && j > i && '0' <= data[j-1] && data[j-1] <= '9':
+		case in:
+		case c == '[' || c == '{':
+			if depth++; depth > maxDepth {
+				return -1
+			}
+		case c == ']' || c == '}':
+			depth--
+		case noExp && (c == 'e' || c == 'E') && j > i && '0' <= data[j-1] && data[j-1] <= '9':
 			return -1
 		}
 	}

@@ -365,3 +365,29 @@ func TestDeepValuesAreTheCodecs(t *testing.T) {
 		}
 	}
 }
+
+// TestDeepUnknownMembersAreTheCodecs checks that the levels of a value
+// skipped or handed to the codec count with those around it: the codec
+// counts them all against its bound (found by review: a member nested 9999
+// levels in a struct was taken, which the codec refuses).
+func TestDeepUnknownMembersAreTheCodecs(t *testing.T) {
+	d := For(reflect.TypeFor[record]())
+	for _, tc := range []struct {
+		member string
+		levels int
+	}{{"zz", maxDepth - 2}, {"zz", maxDepth - 1}, {"m", maxDepth - 2}, {"m", maxDepth - 1}} {
+		inner := strings.Repeat("[", tc.levels) + strings.Repeat("]", tc.levels)
+		if tc.member == "m" {
+			inner = `{"k":` + strings.Repeat("[", tc.levels-1) + strings.Repeat("]", tc.levels-1) + `}`
+		}
+		data := `{"owner":{"` + tc.member + `":` + inner + `}}`
+		if tc.member == "m" {
+			data = `{"tree":{"kids":[{"v":1}]},"nested":{"a":[{"name":"x"}]},"owner":{},"m":` + inner + `}`
+		}
+		took := check[record](t, d, data)
+		// Levels: the record, the owner, then the member's own.
+		if want := 2+tc.levels <= maxDepth; tc.member == "zz" && took != want {
+			t.Errorf("%s nested %d levels: took = %v, want %v", tc.member, tc.levels, took, want)
+		}
+	}
+}

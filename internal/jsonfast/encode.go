@@ -35,10 +35,7 @@ type Encoders struct {
 func NewEncoders(codec jsoniter.API) *Encoders { return &Encoders{codec: codec} }
 
 // Encoder encodes values of one type.
-type Encoder struct {
-	root    *enode
-	likePtr bool // values of the type are one pointer, held in an interface as they are
-}
+type Encoder struct{ root *enode }
 
 // For returns the Encoder for type t, nil when t is a type the codec
 // encodes whole.
@@ -49,7 +46,7 @@ func (e *Encoders) For(t reflect.Type) *Encoder {
 	b := ebuilder{codec: e.codec, seen: map[reflect.Type]*enode{}}
 	var enc *Encoder
 	if n := b.node(t); n.op != opCodec {
-		enc = &Encoder{root: n, likePtr: reflect2.Type2(t).LikePtr()}
+		enc = &Encoder{root: n}
 	}
 	got, _ := e.cache.LoadOrStore(t, enc)
 	return got.(*Encoder)
@@ -67,8 +64,9 @@ func (enc *Encoder) Append(dst []byte, ptr unsafe.Pointer) ([]byte, bool) {
 
 // AppendValue is Append for the value v holds. A value without an address
 // is reached through the interface v.Interface() makes, as the codec
-// reaches it: no copy beyond the one that boxing makes (none for small
-// integers).
+// reaches it, with no copy beyond the one boxing makes (none for small
+// integers); but for a pointer-sized struct or array, which the compiler
+// may keep in the interface itself by rules that change, a copy is made.
 func (enc *Encoder) AppendValue(dst []byte, v reflect.Value) ([]byte, bool) {
 	if enc == nil {
 		return dst, false
@@ -76,10 +74,16 @@ func (enc *Encoder) AppendValue(dst []byte, v reflect.Value) ([]byte, bool) {
 	if v.CanAddr() {
 		return enc.root.encode(dst, v.Addr().UnsafePointer(), 0)
 	}
+	t := v.Type()
+	if k := t.Kind(); (k == reflect.Struct || k == reflect.Array) && t.Size() == unsafe.Sizeof(uintptr(0)) {
+		p := reflect.New(t)
+		p.Elem().Set(v)
+		return enc.root.encode(dst, p.UnsafePointer(), 0)
+	}
 	box := v.Interface()
 	data := (*[2]unsafe.Pointer)(unsafe.Pointer(&box))[1] // an interface's data word
-	if enc.likePtr {
-		// The data word is the value itself: a pointer, or a struct of one.
+	if t.Kind() == reflect.Pointer {
+		// The data word is the pointer itself.
 		word := data
 		return enc.root.encode(dst, unsafe.Pointer(&word), 0)
 	}
@@ -97,6 +101,9 @@ type enode struct {
 	api    jsoniter.API
 	// likePtr: the codec's encoder takes the value itself, not a pointer
 	likePtr bool
+	// byPtr: the codec's encoder is that of the pointer type, whose
+	// methods marshal the value
+	byPtr bool
 }
 
 type efield struct {
@@ -138,9 +145,20 @@ func (b *ebuilder) node(t reflect.Type) *enode {
 
 func (b *ebuilder) codecNode(n *enode) *enode {
 	n.op = opCodec
-	n.codec = b.codec.EncoderOf(reflect2.Type2(n.typ))
 	n.api = b.codec
-	n.likePtr = reflect2.Type2(n.typ).LikePtr()
+	t := n.typ
+	if !t.Implements(jsonMarshalerType) && !t.Implements(textMarshalerType) &&
+		(reflect.PointerTo(t).Implements(jsonMarshalerType) || reflect.PointerTo(t).Implements(textMarshalerType)) {
+		// The codec calls methods on the pointer for a value inside
+		// another (a field, an element), which is where a node stands,
+		// but not at the top, where EncoderOf stands: encode the value
+		// as the pointer to it.
+		n.codec = b.codec.EncoderOf(reflect2.Type2(reflect.PointerTo(t)))
+		n.byPtr = true
+		return n
+	}
+	n.codec = b.codec.EncoderOf(reflect2.Type2(t))
+	n.likePtr = reflect2.Type2(t).LikePtr()
 	return n
 }
 
@@ -223,7 +241,10 @@ func (n *enode) empty(p unsafe.Pointer) bool {
 // or the value itself for a type shaped like a pointer (a map, a pointer,
 // a struct of one pointer...), as in the data word of an interface.
 func (n *enode) codecPtr(p unsafe.Pointer) unsafe.Pointer {
-	if n.likePtr {
+	switch {
+	case n.byPtr:
+		return p // the pointer is the value the encoder of its type takes
+	case n.likePtr:
 		return *(*unsafe.Pointer)(p)
 	}
 	return p

@@ -3,6 +3,7 @@ package jsonfast
 import (
 	"encoding/json"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -194,4 +195,81 @@ func BenchmarkEncode(b *testing.B) {
 			}
 		}
 	})
+}
+
+type ptrJSON struct{ V int }
+
+func (p *ptrJSON) MarshalJSON() ([]byte, error) { return []byte(`"custom"`), nil }
+
+type ptrText struct{ V int }
+
+func (p *ptrText) MarshalText() ([]byte, error) { return []byte("text"), nil }
+
+type ptrMarshalers struct {
+	F  ptrJSON    `json:"f"`
+	L  []ptrJSON  `json:"l"`
+	T  ptrText    `json:"t"`
+	TE ptrJSON    `json:"te,omitempty"`
+	P  *ptrJSON   `json:"p"`
+	PL []*ptrText `json:"pl"`
+}
+
+// TestPointerMethodsInsideValues checks types whose MarshalJSON or
+// MarshalText is on the pointer: the codec calls them for a field or an
+// element, not for a value at the top, and so must the Encoder (found by
+// review: it wrote the raw fields, and a big.Int result as {}).
+func TestPointerMethodsInsideValues(t *testing.T) {
+	for name, codec := range codecs {
+		e := NewEncoders(codec)
+		enc := e.For(reflect.TypeFor[ptrMarshalers]())
+		v := ptrMarshalers{F: ptrJSON{1}, L: []ptrJSON{{2}}, T: ptrText{3}, P: &ptrJSON{4}, PL: []*ptrText{{5}, nil}}
+		if !checkEncode(t, codec, enc, v) {
+			t.Fatalf("%s: declined %+v", name, v)
+		}
+		checkEncode(t, codec, enc, ptrMarshalers{})
+		if got, _ := enc.AppendValue(nil, reflect.ValueOf(v)); string(got) != string(must(codec.Marshal(v))) {
+			t.Fatalf("%s: AppendValue = %s", name, got)
+		}
+		sl := e.For(reflect.TypeFor[[]ptrJSON]())
+		checkEncode(t, codec, sl, []ptrJSON{{5}})
+		type withBig struct {
+			N big.Int `json:"n"`
+		}
+		var b withBig
+		b.N.SetInt64(12345)
+		if !checkEncode(t, codec, e.For(reflect.TypeFor[withBig]()), b) {
+			t.Fatalf("%s: declined a big.Int field", name)
+		}
+	}
+}
+
+// TestAppendValueOfPointerSizedStructs encodes, without an address,
+// structs of one pointer's size that hold a pointer, which the compiler
+// may keep in an interface's data word itself (found by review: the
+// Encoder read the pointer as the struct's address). The codec's own
+// Marshal fails on some of them, so the Encoder's Append on an address
+// is the reference.
+func TestAppendValueOfPointerSizedStructs(t *testing.T) {
+	type zeroThenPtr struct {
+		Z struct{} `json:"z"`
+		P *int     `json:"p"`
+	}
+	type onePtr struct {
+		P *int `json:"p"`
+	}
+	x := 42
+	e := NewEncoders(wire.JSON)
+	for _, v := range []any{zeroThenPtr{P: &x}, onePtr{P: &x}, [1]*int{&x}, zeroThenPtr{}} {
+		enc := e.For(reflect.TypeOf(v))
+		if enc == nil {
+			continue // the codec's whole
+		}
+		addr := reflect.New(reflect.TypeOf(v))
+		addr.Elem().Set(reflect.ValueOf(v))
+		want, ok := enc.Append(nil, addr.UnsafePointer())
+		got, ok2 := enc.AppendValue(nil, reflect.ValueOf(v))
+		if !ok || !ok2 || string(got) != string(want) {
+			t.Errorf("%T: AppendValue = %s, %v; Append on its address = %s, %v", v, got, ok2, want, ok)
+		}
+	}
 }
