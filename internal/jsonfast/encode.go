@@ -10,11 +10,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 	"unsafe"
 
 	jsoniter "github.com/json-iterator/go"
 	"github.com/modern-go/reflect2"
+
+	"github.com/hostcall/hostcall/internal/wire"
 )
 
 // Encoders write JSON for the shapes Decoder reads, byte for byte as one
@@ -283,7 +284,7 @@ func (n *enode) encode(dst []byte, p unsafe.Pointer, depth int) ([]byte, bool) {
 	case opFloat64:
 		return appendFloat(dst, *(*float64)(p))
 	case opString:
-		return appendString(dst, *(*string)(p)), true
+		return wire.AppendStringHTML(dst, *(*string)(p)), true
 	case opBytes:
 		b := *(*[]byte)(p)
 		if b == nil {
@@ -369,65 +370,4 @@ func appendFloat(dst []byte, f float64) ([]byte, bool) {
 		format = 'e'
 	}
 	return strconv.AppendFloat(dst, f, format, -1, 64), true
-}
-
-// htmlSafe holds the ASCII bytes a string carries as they are: printable,
-// but for the quote, the backslash and <, > and &, which are escaped so
-// that JSON is safe inside HTML.
-var htmlSafe = func() (safe [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		safe[c] = !strings.ContainsRune("\"\\<>&", rune(c))
-	}
-	return safe
-}()
-
-const hexDigits = "0123456789abcdef"
-
-// appendString writes s as a JSON string escaped as the codec escapes it:
-// \" \\ \n \r \t, other control bytes and <, > and & as \u00XX, U+2028 and
-// U+2029 as \u2028 and \u2029, and each byte of invalid UTF-8 as \ufffd.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if htmlSafe[c] {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

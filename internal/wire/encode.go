@@ -96,28 +96,53 @@ const hexDigits = "0123456789abcdef"
 // each byte of invalid UTF-8 becomes U+FFFD, so the result is always valid
 // JSON on one line.
 func AppendString(dst []byte, s string) []byte {
+	return appendQuoted(dst, s, &plainSafe, true)
+}
+
+// AppendStringHTML appends s as a JSON string the way the codec (wire.JSON)
+// does: as AppendString, but with <, > and & escaped too, so that the JSON
+// is safe inside HTML, and \b and \f written as \u0008 and \u000c.
+func AppendStringHTML(dst []byte, s string) []byte {
+	return appendQuoted(dst, s, &htmlSafe, false)
+}
+
+// The ASCII bytes a string carries as they are: printable, but for the
+// quote and the backslash, and for htmlSafe <, > and & too.
+var plainSafe, htmlSafe = func() (plain, html [utf8.RuneSelf]bool) {
+	for c := byte(0x20); c < utf8.RuneSelf; c++ {
+		plain[c] = c != '"' && c != '\\'
+		html[c] = plain[c] && c != '<' && c != '>' && c != '&'
+	}
+	return plain, html
+}()
+
+// appendQuoted appends s as a JSON string: the ASCII bytes safe holds as
+// they are, \" \\ \n \r \t (and \b \f with shortBF) as short escapes,
+// the other ASCII bytes as \u00XX, U+2028 and U+2029 as \u2028 and
+// \u2029, and each byte of invalid UTF-8 as \ufffd.
+func appendQuoted(dst []byte, s string, safe *[utf8.RuneSelf]bool, shortBF bool) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if safe[c] {
 				i++
 				continue
 			}
 			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
+			switch {
+			case c == '"' || c == '\\':
 				dst = append(dst, '\\', c)
-			case '\n':
+			case c == '\n':
 				dst = append(dst, '\\', 'n')
-			case '\r':
+			case c == '\r':
 				dst = append(dst, '\\', 'r')
-			case '\t':
+			case c == '\t':
 				dst = append(dst, '\\', 't')
-			case '\b':
+			case c == '\b' && shortBF:
 				dst = append(dst, '\\', 'b')
-			case '\f':
+			case c == '\f' && shortBF:
 				dst = append(dst, '\\', 'f')
 			default:
 				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
@@ -127,21 +152,19 @@ func AppendString(dst []byte, s string) []byte {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
+		switch {
+		case r == utf8.RuneError && size == 1:
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
+		case r == '\u2028' || r == '\u2029':
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
 			i += size
-			start = i
 			continue
 		}
 		i += size
+		start = i
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
