@@ -190,47 +190,69 @@ func (b *builder) codec(n *node) *node {
 	return n
 }
 
-// structFields names n's fields as the codec does, and reports false for a
-// struct whose naming it leaves to the codec.
-func (b *builder) structFields(n *node) bool {
-	t := n.typ
-	var fields []field
-	var types []reflect.Type
+// fieldSpec is a struct field as the codec names it.
+type fieldSpec struct {
+	name      string
+	lower     string // name with ASCII letters in lower case
+	omitEmpty bool
+	offset    uintptr
+	typ       reflect.Type
+}
+
+// fieldSpecs lists the fields of struct type t that the codec decodes and
+// encodes, named as it names them. It reports false for a struct whose
+// naming it leaves to the codec: embedded fields, names the codec deems
+// exported by their first byte, the ",string" option, names outside
+// printable ASCII or with a quote or a backslash, two names equal but for
+// case (the codec drops or picks one its own ways).
+func fieldSpecs(t reflect.Type) ([]fieldSpec, bool) {
+	var fields []fieldSpec
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		if f.Anonymous || f.Name[0] >= 0x80 {
-			return false // embedded fields, and names the codec deems exported by their first byte
+			return nil, false
 		}
 		tag := f.Tag.Get("json")
 		if tag == "-" || f.Name == "_" || !f.IsExported() {
 			continue
 		}
 		name, opts, _ := strings.Cut(tag, ",")
-		if strings.Contains(","+opts+",", ",string,") {
-			return false
+		opts = "," + opts + ","
+		if strings.Contains(opts, ",string,") {
+			return nil, false
 		}
 		if name == "" {
 			name = f.Name
 		}
 		if !plainName(name) {
-			return false
+			return nil, false
 		}
-		fields = append(fields, field{name: name, lower: lowerASCII(name), offset: f.Offset})
-		types = append(types, f.Type)
-	}
-	if len(fields) > maxFields {
-		return false
+		fields = append(fields, fieldSpec{name: name, lower: lowerASCII(name),
+			omitEmpty: strings.Contains(opts, ",omitempty,"), offset: f.Offset, typ: f.Type})
 	}
 	for i := range fields {
 		for j := range i {
 			if fields[i].lower == fields[j].lower {
-				return false
+				return nil, false
 			}
 		}
 	}
-	n.fields = fields // before the fields' nodes: a field may hold the struct itself
-	for i := range fields {
-		fields[i].node = b.node(types[i])
+	return fields, true
+}
+
+// structFields gives n the fields the Decoder decodes, and reports false
+// for a struct it leaves to the codec.
+func (b *builder) structFields(n *node) bool {
+	specs, ok := fieldSpecs(n.typ)
+	if !ok || len(specs) > maxFields {
+		return false
+	}
+	n.fields = make([]field, len(specs)) // before the fields' nodes: a field may hold the struct itself
+	for i, f := range specs {
+		n.fields[i] = field{name: f.name, lower: f.lower, offset: f.offset}
+	}
+	for i, f := range specs {
+		n.fields[i].node = b.node(f.typ)
 	}
 	return true
 }
@@ -262,11 +284,11 @@ func lowerASCII(s string) string {
 // ArrayStart reads the opening bracket of the JSON array in data, and
 // reports whether an element follows: i is where it starts.
 func ArrayStart(data []byte) (i int, more bool) {
-	i = space(data, 0)
+	i = wire.SpaceEnd(data, 0)
 	if i >= len(data) || data[i] != '[' {
 		return -1, false
 	}
-	i = space(data, i+1)
+	i = wire.SpaceEnd(data, i+1)
 	return i, i < len(data) && data[i] != ']'
 }
 
@@ -275,20 +297,17 @@ func ArrayStart(data []byte) (i int, more bool) {
 // follows is what must: a comma, or else the array's closing bracket with
 // nothing but whitespace after it. i is where the next element starts.
 func ArrayNext(data []byte, i int, another bool) (next int, ok bool) {
-	i = space(data, i)
-	if i >= len(data) {
-		return -1, false
-	}
+	next, more := after(data, i, ']')
 	if another {
-		return i + 1, data[i] == ','
+		return next, more
 	}
-	return i + 1, data[i] == ']' && space(data, i+1) == len(data)
+	return next, next >= 0 && !more && wire.SpaceEnd(data, next) == len(data)
 }
 
 // NumberAt reports whether the value at data[i:], after any whitespace, is
 // a number: for a []byte, a blob's index rather than base64.
 func NumberAt(data []byte, i int) bool {
-	i = space(data, i)
+	i = wire.SpaceEnd(data, i)
 	return i < len(data) && (data[i] == '-' || '0' <= data[i] && data[i] <= '9')
 }
 
@@ -302,7 +321,7 @@ type sliceHeader struct {
 var emptyArray [0]uint64
 
 func (n *node) decode(data []byte, i int, p unsafe.Pointer, depth int) int {
-	i = space(data, i)
+	i = wire.SpaceEnd(data, i)
 	if i >= len(data) {
 		return -1
 	}
@@ -432,7 +451,7 @@ func (n *node) decodeSlice(data []byte, i int, p unsafe.Pointer, depth int) int 
 		return -1
 	}
 	h := (*sliceHeader)(p)
-	i = space(data, i+1)
+	i = wire.SpaceEnd(data, i+1)
 	if i < len(data) && data[i] == ']' {
 		*h = sliceHeader{data: unsafe.Pointer(&emptyArray)}
 		return i + 1
@@ -447,26 +466,34 @@ func (n *node) decodeSlice(data []byte, i int, p unsafe.Pointer, depth int) int 
 		if i = n.elem.decode(data, i, unsafe.Add(h.data, uintptr(k)*size), depth); i < 0 {
 			return -1
 		}
-		i = space(data, i)
-		if i >= len(data) {
-			return -1
-		}
-		switch data[i] {
-		case ',':
-			i++
-		case ']':
-			return i + 1
-		default:
-			return -1
+		var more bool
+		if i, more = after(data, i, ']'); !more {
+			return i
 		}
 	}
+}
+
+// after reads what follows a value in an array or object whose closer is
+// closer: it returns the index after a comma with more set, or after the
+// closer; -1 when neither follows.
+func after(data []byte, i int, closer byte) (next int, more bool) {
+	i = wire.SpaceEnd(data, i)
+	switch {
+	case i >= len(data):
+		return -1, false
+	case data[i] == ',':
+		return i + 1, true
+	case data[i] == closer:
+		return i + 1, false
+	}
+	return -1, false
 }
 
 func (n *node) decodeStruct(data []byte, i int, p unsafe.Pointer, depth int) int {
 	if data[i] != '{' {
 		return -1
 	}
-	i = space(data, i+1)
+	i = wire.SpaceEnd(data, i+1)
 	if i < len(data) && data[i] == '}' {
 		return i + 1
 	}
@@ -485,7 +512,7 @@ func (n *node) decodeStruct(data []byte, i int, p unsafe.Pointer, depth int) int
 			return -1
 		}
 		key := data[start:i]
-		i = space(data, i+1)
+		i = wire.SpaceEnd(data, i+1)
 		if i >= len(data) || data[i] != ':' {
 			return -1
 		}
@@ -506,18 +533,11 @@ func (n *node) decodeStruct(data []byte, i int, p unsafe.Pointer, depth int) int
 				return -1
 			}
 		}
-		i = space(data, i)
-		if i >= len(data) {
-			return -1
+		var more bool
+		if i, more = after(data, i, '}'); !more {
+			return i
 		}
-		switch data[i] {
-		case ',':
-			i = space(data, i+1)
-		case '}':
-			return i + 1
-		default:
-			return -1
-		}
+		i = wire.SpaceEnd(data, i)
 	}
 }
 
@@ -610,20 +630,10 @@ func decodeInt(data []byte, i int, p unsafe.Pointer, size uintptr) int {
 	if u > limit {
 		return -1
 	}
-	v := int64(u)
 	if neg {
-		v = -v
+		u = -u // two's complement: the low size bytes are the int's
 	}
-	switch size {
-	case 1:
-		*(*int8)(p) = int8(v)
-	case 2:
-		*(*int16)(p) = int16(v)
-	case 4:
-		*(*int32)(p) = int32(v)
-	default:
-		*(*int64)(p) = v
-	}
+	store(p, size, u)
 	return end
 }
 
@@ -632,6 +642,12 @@ func decodeUint(data []byte, i int, p unsafe.Pointer, size uintptr) int {
 	if end < 0 || size < 8 && u >= 1<<(size*8) {
 		return -1
 	}
+	store(p, size, u)
+	return end
+}
+
+// store writes the low size bytes of u at p: an integer of that size.
+func store(p unsafe.Pointer, size uintptr, u uint64) {
 	switch size {
 	case 1:
 		*(*uint8)(p) = uint8(u)
@@ -642,7 +658,19 @@ func decodeUint(data []byte, i int, p unsafe.Pointer, size uintptr) int {
 	default:
 		*(*uint64)(p) = u
 	}
-	return end
+}
+
+// load reads the integer of size bytes at p, zero-extended.
+func load(p unsafe.Pointer, size uintptr) uint64 {
+	switch size {
+	case 1:
+		return uint64(*(*uint8)(p))
+	case 2:
+		return uint64(*(*uint16)(p))
+	case 4:
+		return uint64(*(*uint32)(p))
+	}
+	return *(*uint64)(p)
 }
 
 // digits reads the digits of a JSON integer at data[i] (no sign): no
@@ -713,16 +741,4 @@ func skipDigits(data []byte, i int) int {
 
 func literal(data []byte, i int, lit string) bool {
 	return len(data)-i >= len(lit) && string(data[i:i+len(lit)]) == lit
-}
-
-func space(data []byte, i int) int {
-	for i < len(data) {
-		switch data[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
 }

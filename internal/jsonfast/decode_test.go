@@ -94,7 +94,7 @@ func check[T any](t *testing.T, d *Decoder, data string) bool {
 	if end < 0 {
 		return false
 	}
-	if space([]byte(data), end) != len(data) {
+	if wire.SpaceEnd([]byte(data), end) != len(data) {
 		// More follows the value, for Decode's caller to judge.
 		err = wire.JSON.Unmarshal([]byte(data[:end]), &slow)
 	}
@@ -372,22 +372,21 @@ func TestDeepValuesAreTheCodecs(t *testing.T) {
 // levels in a struct was taken, which the codec refuses).
 func TestDeepUnknownMembersAreTheCodecs(t *testing.T) {
 	d := For(reflect.TypeFor[record]())
+	nested := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
 	for _, tc := range []struct {
-		member string
-		levels int
-	}{{"zz", maxDepth - 2}, {"zz", maxDepth - 1}, {"m", maxDepth - 2}, {"m", maxDepth - 1}} {
-		inner := strings.Repeat("[", tc.levels) + strings.Repeat("]", tc.levels)
-		if tc.member == "m" {
-			inner = `{"k":` + strings.Repeat("[", tc.levels-1) + strings.Repeat("]", tc.levels-1) + `}`
-		}
-		data := `{"owner":{"` + tc.member + `":` + inner + `}}`
-		if tc.member == "m" {
-			data = `{"tree":{"kids":[{"v":1}]},"nested":{"a":[{"name":"x"}]},"owner":{},"m":` + inner + `}`
-		}
-		took := check[record](t, d, data)
-		// Levels: the record, the owner, then the member's own.
-		if want := 2+tc.levels <= maxDepth; tc.member == "zz" && took != want {
-			t.Errorf("%s nested %d levels: took = %v, want %v", tc.member, tc.levels, took, want)
+		what   string
+		data   string
+		levels int // the value's, the record's and the owner's included
+	}{
+		// Skipped: an unknown member of the owner.
+		{"unknown", `{"owner":{"zz":` + nested(maxDepth-2) + `}}`, maxDepth},
+		{"unknown", `{"owner":{"zz":` + nested(maxDepth-1) + `}}`, maxDepth + 1},
+		// Handed to the codec: an interface in the record.
+		{"codec's", `{"any":` + nested(maxDepth-1) + `}`, maxDepth},
+		{"codec's", `{"any":` + nested(maxDepth) + `}`, maxDepth + 1},
+	} {
+		if took, want := check[record](t, d, tc.data), tc.levels <= maxDepth; took != want {
+			t.Errorf("%s member, %d levels in all: took = %v, want %v", tc.what, tc.levels, took, want)
 		}
 	}
 }

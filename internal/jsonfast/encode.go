@@ -163,47 +163,25 @@ func (b *ebuilder) codecNode(n *enode) *enode {
 	return n
 }
 
-// structFields lists n's fields as the codec writes them, and reports
-// false for a struct whose naming it leaves to the codec (see Decoder).
+// structFields gives n the fields the Encoder writes, and reports false
+// for a struct it leaves to the codec (see fieldSpecs; names with <, > or
+// &, which the codec escapes, too).
 func (b *ebuilder) structFields(n *enode) bool {
-	t := n.typ
-	var fields []efield
-	var types []reflect.Type
-	var names []string
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if f.Anonymous || f.Name[0] >= 0x80 {
-			return false
-		}
-		tag := f.Tag.Get("json")
-		if tag == "-" || f.Name == "_" || !f.IsExported() {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		opts = "," + opts + ","
-		if strings.Contains(opts, ",string,") {
-			return false
-		}
-		if name == "" {
-			name = f.Name
-		}
-		if !plainName(name) || strings.ContainsAny(name, "<>&") {
-			return false
-		}
-		names = append(names, lowerASCII(name))
-		fields = append(fields, efield{prefix: []byte(`,"` + name + `":`), omitEmpty: strings.Contains(opts, ",omitempty,"), offset: f.Offset})
-		types = append(types, f.Type)
+	specs, ok := fieldSpecs(n.typ)
+	if !ok {
+		return false
 	}
-	for i := range names {
-		for j := range i {
-			if names[i] == names[j] {
-				return false // the codec drops or picks one its own way
-			}
+	for _, f := range specs {
+		if strings.ContainsAny(f.name, "<>&") {
+			return false
 		}
 	}
-	n.fields = fields
-	for i := range fields {
-		fields[i].node = b.node(types[i])
+	n.fields = make([]efield, len(specs))
+	for i, f := range specs {
+		n.fields[i] = efield{prefix: []byte(`,"` + f.name + `":`), omitEmpty: f.omitEmpty, offset: f.offset}
+	}
+	for i, f := range specs {
+		n.fields[i].node = b.node(f.typ)
 	}
 	return true
 }
@@ -215,15 +193,7 @@ func (n *enode) empty(p unsafe.Pointer) bool {
 	case opBool:
 		return !*(*bool)(p)
 	case opInt, opUint:
-		switch n.size {
-		case 1:
-			return *(*uint8)(p) == 0
-		case 2:
-			return *(*uint16)(p) == 0
-		case 4:
-			return *(*uint32)(p) == 0
-		}
-		return *(*uint64)(p) == 0
+		return load(p, n.size) == 0
 	case opFloat64:
 		return *(*float64)(p) == 0
 	case opString:
@@ -256,31 +226,10 @@ func (n *enode) encode(dst []byte, p unsafe.Pointer, depth int) ([]byte, bool) {
 	case opBool:
 		return strconv.AppendBool(dst, *(*bool)(p)), true
 	case opInt:
-		var v int64
-		switch n.size {
-		case 1:
-			v = int64(*(*int8)(p))
-		case 2:
-			v = int64(*(*int16)(p))
-		case 4:
-			v = int64(*(*int32)(p))
-		default:
-			v = *(*int64)(p)
-		}
-		return strconv.AppendInt(dst, v, 10), true
+		shift := 64 - 8*n.size // sign-extends the int of size bytes
+		return strconv.AppendInt(dst, int64(load(p, n.size)<<shift)>>shift, 10), true
 	case opUint:
-		var v uint64
-		switch n.size {
-		case 1:
-			v = uint64(*(*uint8)(p))
-		case 2:
-			v = uint64(*(*uint16)(p))
-		case 4:
-			v = uint64(*(*uint32)(p))
-		default:
-			v = *(*uint64)(p)
-		}
-		return strconv.AppendUint(dst, v, 10), true
+		return strconv.AppendUint(dst, load(p, n.size), 10), true
 	case opFloat64:
 		return appendFloat(dst, *(*float64)(p))
 	case opString:

@@ -273,3 +273,23 @@ func TestAppendValueOfPointerSizedStructs(t *testing.T) {
 		}
 	}
 }
+
+// TestEncoderDeclinesDeepValues checks the promise that a value nested past
+// maxDepth is left to the codec, and one within it is written as the codec
+// writes it.
+func TestEncoderDeclinesDeepValues(t *testing.T) {
+	enc := NewEncoders(wire.JSON).For(reflect.TypeFor[treeNode]())
+	chain := func(n int) treeNode { // n nodes, 2 levels each (the pointer, the struct)
+		var next *treeNode
+		for i := n - 1; i > 0; i-- {
+			next = &treeNode{V: i, Next: next}
+		}
+		return treeNode{Next: next}
+	}
+	if !checkEncode(t, wire.JSON, enc, chain(maxDepth/2-100)) {
+		t.Errorf("declined a chain of %d levels", maxDepth-200)
+	}
+	if checkEncode(t, wire.JSON, enc, chain(maxDepth/2+100)) {
+		t.Errorf("took a chain of %d levels, past maxDepth", maxDepth+200)
+	}
+}

@@ -803,6 +803,10 @@ func memberName(data []byte, i int) int {
 	return i + 1
 }
 
+// SpaceEnd returns the index of the first byte at or after i that is not
+// JSON whitespace, len(data) if there is none.
+func SpaceEnd(data []byte, i int) int { return spaceEnd(data, i) }
+
 func spaceEnd(data []byte, i int) int {
 	for i < len(data) {
 		switch data[i] {
