@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -205,7 +204,7 @@ type session struct {
 	cancel context.CancelFunc
 	done   chan error
 	what   string
-	files  []*os.File    // closed by the binder once the session has finished
+	files  []io.Closer   // closed by the binder once the session has finished
 	conn   chan struct{} // closed when the OnConnect func returned; nil without one
 }
 
@@ -216,7 +215,7 @@ func startSession(ctx context.Context, cfg *bindConfig, reg *registry.Registry, 
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s := &session{cancel: cancel, done: make(chan error, 1), what: runName(plug, c)}
 	for _, x := range []any{r, w} {
-		if f, ok := x.(*os.File); ok {
+		if f, ok := x.(io.Closer); ok {
 			s.files = append(s.files, f)
 		}
 	}

@@ -5,6 +5,7 @@ package host
 import (
 	"context"
 	"fmt"
+	"github.com/hostcall/hostcall/internal/fdpipe"
 	"os"
 	"path/filepath"
 
@@ -65,7 +66,7 @@ func (cfg *bindConfig) serveFIFOs(ctx context.Context, plug *pluginexec.Plugin, 
 		// The plugin holds both its ends: the names are of no more use to
 		// it, and only a way in for others.
 		os.RemoveAll(dir)
-		connected <- startSession(ctx, cfg, reg, plug, cmd, rf.f, wf.f)
+		connected <- startSession(ctx, cfg, reg, plug, cmd, fdpipe.Adopt(rf.f), fdpipe.Adopt(wf.f))
 	}()
 	sub := filepath.Base(dir)
 	runErr := next(ctx, cfg.hostArgs(
@@ -80,7 +81,9 @@ func (cfg *bindConfig) serveFIFOs(ctx context.Context, plug *pluginexec.Plugin, 
 		return runErr
 	}
 	err = s.finish(runErr, cfg.teardown)
-	closeFiles(s.files...)
+	for _, f := range s.files {
+		f.Close()
+	}
 	return err
 }
 

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"io"
 	"os"
 	"slices"
 	"sync"
@@ -134,13 +135,19 @@ func closeHeld(ends []pluginEnd, held func(pluginEnd) bool) []pluginEnd {
 // the plugin's first bytes arrive: proof that the plugin holds its write
 // end. It offers what Serve uses of an *os.File: Read and SetReadDeadline.
 type firstBytes struct {
-	f       *os.File
+	f interface {
+		io.Reader
+		SetReadDeadline(time.Time) error
+	}
 	once    sync.Once
 	arrived chan struct{}
 }
 
-func newFirstBytes(f *os.File) *firstBytes {
-	return &firstBytes{f: f, arrived: make(chan struct{})}
+func newFirstBytes(f io.Reader) *firstBytes {
+	return &firstBytes{f: f.(interface {
+		io.Reader
+		SetReadDeadline(time.Time) error
+	}), arrived: make(chan struct{})}
 }
 
 func (r *firstBytes) Read(p []byte) (int, error) {

@@ -3,6 +3,8 @@ package host
 import (
 	"context"
 	"fmt"
+	"github.com/hostcall/hostcall/internal/fdpipe"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,8 +16,8 @@ import (
 
 // pipePair is the two OS pipes of one connection.
 type pipePair struct {
-	hostR, hostW     *os.File // the host reads requests, writes responses
-	pluginR, pluginW *os.File // the plugin's ends
+	hostR, hostW     io.ReadWriteCloser // the host reads requests, writes responses (fdpipe)
+	pluginR, pluginW *os.File           // the plugin's ends
 }
 
 func newPipePair() (*pipePair, error) {
@@ -29,10 +31,9 @@ func newPipePair() (*pipePair, error) {
 		hw.Close()
 		return nil, fmt.Errorf("host: making pipes: %w", err)
 	}
-	p := &pipePair{hostR: hr, hostW: hw, pluginR: pr, pluginW: pw}
 	growPipe(hw)
 	growPipe(pw)
-	return p, nil
+	return &pipePair{hostR: fdpipe.Adopt(hr), hostW: fdpipe.Adopt(hw), pluginR: pr, pluginW: pw}, nil
 }
 
 // closePlugin closes the host's copies of the plugin's ends, those that

@@ -3,6 +3,8 @@ package service
 import (
 	"context"
 	"fmt"
+	"github.com/hostcall/hostcall/internal/fdpipe"
+	"io"
 	"os"
 	"sync"
 
@@ -90,6 +92,7 @@ func Dial(ctx context.Context, urls []string, opts ...ClientOption) (*Client, er
 		if err != nil {
 			return nil, fmt.Errorf("service: connecting to the host: %w", err)
 		}
+		rw = adopt(rw)
 		return NewClient(rw, rw, opts...), nil
 	case 2:
 		in, err := opener.Open(urls[0], os.O_RDONLY)
@@ -101,9 +104,19 @@ func Dial(ctx context.Context, urls []string, opts ...ClientOption) (*Client, er
 			in.Close()
 			return nil, fmt.Errorf("service: connecting to the host: %w", err)
 		}
-		return NewClient(in, out, opts...), nil
+		return NewClient(adopt(in), adopt(out), opts...), nil
 	}
 	return nil, fmt.Errorf("service: %d host URLs %q: want one (read-write) or two (input, output)", len(urls), urls)
+}
+
+// adopt takes a pipe or FIFO that Dial opened out of the runtime's
+// netpoller (see internal/fdpipe): the host's replies then wake the
+// waiting caller's thread directly.
+func adopt(rw io.ReadWriteCloser) io.ReadWriteCloser {
+	if f, ok := rw.(*os.File); ok {
+		return fdpipe.Adopt(f)
+	}
+	return rw
 }
 
 // Default returns the default client, connecting it first if needed. When

@@ -10,13 +10,14 @@ import (
 )
 
 // rawConn returns the descriptor of w when it is a pipe, FIFO or socket
-// file whose writes can be tried without blocking, nil otherwise.
+// (an *os.File, or any syscall.Conn) whose writes can be tried without
+// blocking, nil otherwise.
 func rawConn(w any) syscall.RawConn {
-	f, ok := w.(*os.File)
+	c, ok := w.(syscall.Conn)
 	if !ok {
 		return nil
 	}
-	rc, err := f.SyscallConn()
+	rc, err := c.SyscallConn()
 	if err != nil {
 		return nil
 	}

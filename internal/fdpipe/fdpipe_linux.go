@@ -1,0 +1,355 @@
+//go:build linux
+
+package fdpipe
+
+import (
+	"io"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// File is a pipe, FIFO or socket descriptor in non-blocking mode that the
+// runtime's netpoller does not watch: a read or write that would block
+// waits in ppoll(2) on its own thread, for the descriptor and for an
+// eventfd through which deadlines and Close end the wait.
+//
+// Its methods are those of *os.File that a connection uses, with the same
+// errors: io.EOF, *os.PathError wrapping os.ErrDeadlineExceeded,
+// os.ErrClosed or the system's error. Any number of goroutines may use it;
+// reads wait one at a time, as do writes.
+type File struct {
+	fd   int
+	name string
+
+	// live counts the operations in progress as readers of a RWMutex:
+	// Close takes it for writing once it has woken them all.
+	live   sync.RWMutex
+	closed atomic.Bool
+
+	rd, wr half
+
+	// own is what the File holds, closed by Close or, for a File dropped
+	// without Close, by a cleanup (os.File does the same).
+	own *descriptors
+}
+
+type descriptors struct {
+	fds    [3]int // the pipe, then the eventfds
+	closed bool
+}
+
+func (d *descriptors) close() {
+	if d.closed {
+		return
+	}
+	d.closed = true
+	for _, fd := range d.fds {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}
+}
+
+// half is one direction's wait: its deadline and the eventfd that ends a
+// wait when the deadline changes or the file closes.
+type half struct {
+	mu       sync.Mutex // one wait at a time in this direction
+	deadline atomic.Int64
+	efd      int
+	fds      [2]unix.PollFd // the wait's, kept here so it allocates nothing
+	drain    [8]byte
+}
+
+// Adopt returns a File for f's descriptor and closes f, which the runtime
+// watched: from then on only the File reads and writes the descriptor.
+// It returns f itself, untouched, when f is not in non-blocking mode (a
+// descriptor shared with other processes, such as a standard stream, or a
+// regular file), is closed already, or when the File cannot be made (no
+// descriptor left for its eventfds).
+func Adopt(f *os.File) io.ReadWriteCloser {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return f
+	}
+	nfd := -1
+	rc.Control(func(fd uintptr) {
+		flags, err := unix.FcntlInt(fd, unix.F_GETFL, 0)
+		if err == nil && flags&unix.O_NONBLOCK != 0 {
+			nfd, _ = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
+		}
+	})
+	if nfd < 0 {
+		return f
+	}
+	pf, err := newFile(nfd, f.Name())
+	if err != nil {
+		unix.Close(nfd)
+		return f
+	}
+	// Closing f takes its descriptor out of the runtime's epoll set; the
+	// duplicate keeps the open file itself. Close only fails on a closed
+	// file, which Control has ruled out.
+	f.Close()
+	return pf
+}
+
+func newFile(fd int, name string) (*File, error) {
+	own := &descriptors{fds: [3]int{-1, -1, -1}}
+	for i := 1; i < 3; i++ {
+		efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+		if err != nil {
+			own.close()
+			return nil, err
+		}
+		own.fds[i] = efd
+	}
+	own.fds[0] = fd
+	f := &File{fd: fd, name: name, rd: half{efd: own.fds[1]}, wr: half{efd: own.fds[2]}, own: own}
+	runtime.AddCleanup(f, (*descriptors).close, own)
+	return f, nil
+}
+
+// Name returns the name of the file f was adopted from.
+func (f *File) Name() string { return f.name }
+
+// enter begins an operation: it fails once the file is closed.
+func (f *File) enter() error {
+	f.live.RLock()
+	if f.closed.Load() {
+		f.live.RUnlock()
+		return os.ErrClosed
+	}
+	return nil
+}
+
+func (f *File) leave() { f.live.RUnlock() }
+
+func (f *File) wrap(op string, err error) error {
+	if err == io.EOF {
+		return err
+	}
+	return &os.PathError{Op: op, Path: f.name, Err: err}
+}
+
+// Read reads up to len(p) bytes, waiting until some are there.
+func (f *File) Read(p []byte) (int, error) {
+	if err := f.enter(); err != nil {
+		return 0, f.wrap("read", err)
+	}
+	defer f.leave()
+	h := &f.rd
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := h.expired(); err != nil {
+		return 0, f.wrap("read", err)
+	}
+	for {
+		n, err := unix.Read(f.fd, p)
+		switch err {
+		case nil:
+			if n == 0 && len(p) > 0 {
+				return 0, io.EOF
+			}
+			return n, nil
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			if err := f.wait(h, unix.POLLIN); err != nil {
+				return 0, f.wrap("read", err)
+			}
+		default:
+			return 0, f.wrap("read", err)
+		}
+	}
+}
+
+// Write writes all of p, waiting while the pipe is full.
+func (f *File) Write(p []byte) (int, error) {
+	if err := f.enter(); err != nil {
+		return 0, f.wrap("write", err)
+	}
+	defer f.leave()
+	h := &f.wr
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := h.expired(); err != nil {
+		return 0, f.wrap("write", err)
+	}
+	n := 0
+	for n < len(p) {
+		m, err := unix.Write(f.fd, p[n:])
+		if m > 0 {
+			n += m
+		}
+		switch err {
+		case nil:
+		case unix.EINTR:
+		case unix.EAGAIN:
+			if err := f.wait(h, unix.POLLOUT); err != nil {
+				return n, f.wrap("write", err)
+			}
+		default:
+			return n, f.wrap("write", err)
+		}
+	}
+	return n, nil
+}
+
+// expired reports os.ErrDeadlineExceeded when h's deadline has passed.
+func (h *half) expired() error {
+	if d := h.deadline.Load(); d != 0 && time.Now().UnixNano() >= d {
+		return os.ErrDeadlineExceeded
+	}
+	return nil
+}
+
+// wait waits until the descriptor is ready for events (or has failed or
+// hung up: the next read or write says which), h's deadline passes or the
+// file closes. h.mu is held.
+func (f *File) wait(h *half, events int16) error {
+	for {
+		if f.closed.Load() {
+			return os.ErrClosed
+		}
+		var ts *unix.Timespec
+		if d := h.deadline.Load(); d != 0 {
+			left := d - time.Now().UnixNano()
+			if left <= 0 {
+				return os.ErrDeadlineExceeded
+			}
+			t := unix.NsecToTimespec(left)
+			ts = &t
+		}
+		h.fds[0] = unix.PollFd{Fd: int32(f.fd), Events: events}
+		h.fds[1] = unix.PollFd{Fd: int32(h.efd), Events: unix.POLLIN}
+		n, err := unix.Ppoll(h.fds[:], ts, nil)
+		switch {
+		case err == unix.EINTR || n == 0:
+			continue // a signal, or the deadline: look again
+		case err != nil:
+			return err
+		}
+		if h.fds[1].Revents != 0 {
+			unix.Read(h.efd, h.drain[:]) // reset the count, then look again
+			continue
+		}
+		return nil
+	}
+}
+
+// poke ends h's wait in progress, or makes the next one look again.
+func (h *half) poke() {
+	one := [8]byte{1}
+	unix.Write(h.efd, one[:])
+}
+
+func (h *half) setDeadline(t time.Time) {
+	if t.IsZero() {
+		h.deadline.Store(0)
+		return // a wait without a deadline needs no waking
+	}
+	d := t.UnixNano()
+	if d == 0 {
+		d = -1 // the Unix epoch itself: passed, not "none"
+	}
+	h.deadline.Store(d)
+	h.poke()
+}
+
+// SetReadDeadline sets the time after which reads fail with
+// os.ErrDeadlineExceeded, ending a read that waits; zero means none.
+func (f *File) SetReadDeadline(t time.Time) error {
+	if err := f.enter(); err != nil {
+		return f.wrap("setreaddeadline", err)
+	}
+	defer f.leave()
+	f.rd.setDeadline(t)
+	return nil
+}
+
+// SetWriteDeadline is SetReadDeadline for writes.
+func (f *File) SetWriteDeadline(t time.Time) error {
+	if err := f.enter(); err != nil {
+		return f.wrap("setwritedeadline", err)
+	}
+	defer f.leave()
+	f.wr.setDeadline(t)
+	return nil
+}
+
+// SetDeadline sets both deadlines.
+func (f *File) SetDeadline(t time.Time) error {
+	if err := f.enter(); err != nil {
+		return f.wrap("setdeadline", err)
+	}
+	defer f.leave()
+	f.rd.setDeadline(t)
+	f.wr.setDeadline(t)
+	return nil
+}
+
+// Close ends the reads and writes in progress with os.ErrClosed, waits
+// for them to return, and closes the descriptor.
+func (f *File) Close() error {
+	if f.closed.Swap(true) {
+		return f.wrap("close", os.ErrClosed)
+	}
+	f.rd.poke()
+	f.wr.poke()
+	f.live.Lock() // every operation has seen closed and left
+	defer f.live.Unlock()
+	f.own.closed = true
+	err := unix.Close(f.fd)
+	unix.Close(f.rd.efd)
+	unix.Close(f.wr.efd)
+	if err != nil {
+		return f.wrap("close", err)
+	}
+	return nil
+}
+
+// SyscallConn returns the descriptor for raw reads and writes, which wait
+// as Read and Write do.
+func (f *File) SyscallConn() (syscall.RawConn, error) { return rawConn{f}, nil }
+
+type rawConn struct{ f *File }
+
+func (c rawConn) Control(fn func(fd uintptr)) error {
+	if err := c.f.enter(); err != nil {
+		return err
+	}
+	defer c.f.leave()
+	fn(uintptr(c.f.fd))
+	return nil
+}
+
+func (c rawConn) Read(fn func(fd uintptr) bool) error { return c.f.raw(&c.f.rd, unix.POLLIN, fn) }
+
+func (c rawConn) Write(fn func(fd uintptr) bool) error { return c.f.raw(&c.f.wr, unix.POLLOUT, fn) }
+
+// raw calls fn until it reports done, waiting for events between calls.
+func (f *File) raw(h *half, events int16, fn func(fd uintptr) bool) error {
+	if err := f.enter(); err != nil {
+		return err
+	}
+	defer f.leave()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for {
+		if err := h.expired(); err != nil {
+			return err
+		}
+		if fn(uintptr(f.fd)) {
+			return nil
+		}
+		if err := f.wait(h, events); err != nil {
+			return err
+		}
+	}
+}

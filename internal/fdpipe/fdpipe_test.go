@@ -1,0 +1,384 @@
+//go:build linux
+
+package fdpipe
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// watchdog is how long a wait that must end may take before the test
+// calls it hung: a liveness bound, far above any real wait.
+const watchdog = 10 * time.Second
+
+// pipe returns the two ends of a fresh pipe, adopted.
+func pipe(t *testing.T) (*File, *File) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, ok := Adopt(r).(*File)
+	if !ok {
+		t.Fatal("Adopt did not take the read end of os.Pipe")
+	}
+	pw, ok := Adopt(w).(*File)
+	if !ok {
+		t.Fatal("Adopt did not take the write end of os.Pipe")
+	}
+	t.Cleanup(func() {
+		pr.Close()
+		pw.Close()
+	})
+	return pr, pw
+}
+
+// epollFDs returns the descriptors that the process's epoll sets watch,
+// from /proc/self/fdinfo.
+func epollFDs(t *testing.T) map[int]bool {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	watched := map[int]bool{}
+	for _, e := range ents {
+		if link, _ := os.Readlink("/proc/self/fd/" + e.Name()); link != "anon_inode:[eventpoll]" {
+			continue
+		}
+		info, err := os.ReadFile("/proc/self/fdinfo/" + e.Name())
+		if err != nil {
+			continue // closed meanwhile
+		}
+		for _, line := range strings.Split(string(info), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "tfd:" {
+				n, _ := strconv.Atoi(f[1])
+				watched[n] = true
+			}
+		}
+	}
+	return watched
+}
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+func TestAdoptTakesTheDescriptorOutOfTheNetpoller(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	old := int(r.Fd()) // Fd makes r blocking: take it back for Adopt
+	if err := unix.SetNonblock(old, true); err != nil {
+		t.Fatal(err)
+	}
+	if !epollFDs(t)[old] {
+		t.Fatalf("os.Pipe's read end %d is not in the runtime's epoll set: the test cannot see what Adopt changes", old)
+	}
+	a := Adopt(r)
+	pf, ok := a.(*File)
+	if !ok {
+		t.Fatalf("Adopt returned %T, want *File", a)
+	}
+	defer pf.Close()
+	if watched := epollFDs(t); watched[pf.fd] || watched[old] {
+		t.Errorf("after Adopt, epoll watches %v; the File's descriptor is %d (was %d)", watched, pf.fd, old)
+	}
+	if _, err := r.Stat(); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("the adopted *os.File is not closed: Stat = %v, want os.ErrClosed", err)
+	}
+	if _, err := w.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	var b [1]byte
+	if n, err := pf.Read(b[:]); n != 1 || err != nil || b[0] != 'x' {
+		t.Errorf("Read = %d, %v, %q; want 1, nil, x", n, err, b[:n])
+	}
+}
+
+func TestAdoptLeavesBlockingDescriptors(t *testing.T) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	r := os.NewFile(uintptr(p[0]), "blocking-r")
+	w := os.NewFile(uintptr(p[1]), "blocking-w")
+	defer r.Close()
+	defer w.Close()
+	if got := Adopt(r); got != io.ReadWriteCloser(r) {
+		t.Errorf("Adopt of a blocking descriptor returned %T, want the file itself", got)
+	}
+	// A regular file is never in non-blocking mode either.
+	f, err := os.CreateTemp(t.TempDir(), "regular")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got := Adopt(f); got != io.ReadWriteCloser(f) {
+		t.Errorf("Adopt of a regular file returned %T, want the file itself", got)
+	}
+	// A closed file stays as it is, and says so.
+	r2, w2, _ := os.Pipe()
+	w2.Close()
+	r2.Close()
+	if got := Adopt(r2); got != io.ReadWriteCloser(r2) {
+		t.Errorf("Adopt of a closed file returned %T, want the file itself", got)
+	}
+}
+
+func TestReadWriteMoreThanThePipeHolds(t *testing.T) {
+	r, w := pipe(t)
+	want := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB: the writer waits for room
+	errc := make(chan error, 1)
+	go func() {
+		n, err := w.Write(want)
+		if err == nil && n != len(want) {
+			err = io.ErrShortWrite
+		}
+		errc <- err
+		w.Close()
+	}()
+	got, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("ReadAll: %v", err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("read %d bytes, want the %d written", len(got), len(want))
+	}
+	// The writer's end is closed: the reader sees the end of the stream
+	// again, without waiting.
+	if n, err := r.Read(make([]byte, 8)); n != 0 || err != io.EOF {
+		t.Errorf("Read after the end = %d, %v; want 0, EOF", n, err)
+	}
+}
+
+func TestWriteToAClosedReaderFails(t *testing.T) {
+	r, w := pipe(t)
+	r.Close()
+	_, err := w.Write([]byte("hello"))
+	if !errors.Is(err, syscall.EPIPE) {
+		t.Fatalf("Write with no reader: %v, want EPIPE", err)
+	}
+	var pe *os.PathError
+	if !errors.As(err, &pe) || pe.Op != "write" {
+		t.Errorf("error %v is not a *os.PathError of write", err)
+	}
+}
+
+// waitErr waits for one error from errc, failing the test if none comes
+// within the watchdog.
+func waitErr(t *testing.T, errc <-chan error, what string) error {
+	t.Helper()
+	select {
+	case err := <-errc:
+		return err
+	case <-time.After(watchdog):
+		t.Fatalf("%s did not return within %v", what, watchdog)
+		return nil
+	}
+}
+
+func TestDeadlineEndsAWaitThenReadsGoOn(t *testing.T) {
+	r, w := pipe(t)
+	for round := range 3 {
+		errc := make(chan error, 1)
+		go func() {
+			_, err := r.Read(make([]byte, 8))
+			errc <- err
+		}()
+		time.Sleep(time.Millisecond) // most rounds: the reader waits already
+		if err := r.SetReadDeadline(time.Unix(1, 0)); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitErr(t, errc, "a read past its deadline"); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("round %d: Read = %v, want os.ErrDeadlineExceeded", round, err)
+		}
+		// A deadline in the past fails reads even with input there.
+		w.Write([]byte("x"))
+		if _, err := r.Read(make([]byte, 8)); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("round %d: Read past the deadline with input = %v, want os.ErrDeadlineExceeded", round, err)
+		}
+		r.SetReadDeadline(time.Time{})
+		var b [8]byte
+		if n, err := r.Read(b[:]); n != 1 || err != nil {
+			t.Fatalf("round %d: Read after clearing the deadline = %d, %v", round, n, err)
+		}
+	}
+}
+
+func TestFutureDeadline(t *testing.T) {
+	r, _ := pipe(t)
+	d := time.Now().Add(30 * time.Millisecond)
+	r.SetReadDeadline(d)
+	_, err := r.Read(make([]byte, 8))
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Read = %v, want os.ErrDeadlineExceeded", err)
+	}
+	if now := time.Now(); now.Before(d) {
+		t.Errorf("the read ended %v before its deadline", d.Sub(now))
+	}
+	// A deadline moved later while a read waits is the one it keeps.
+	r.SetReadDeadline(time.Now().Add(time.Hour))
+	errc := make(chan error, 1)
+	go func() {
+		_, err := r.Read(make([]byte, 8))
+		errc <- err
+	}()
+	d = time.Now().Add(20 * time.Millisecond)
+	r.SetReadDeadline(d)
+	if err := waitErr(t, errc, "a read whose deadline was brought forward"); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Read = %v, want os.ErrDeadlineExceeded", err)
+	}
+	if now := time.Now(); now.Before(d) {
+		t.Errorf("the read ended %v before its deadline", d.Sub(now))
+	}
+}
+
+func TestWriteDeadlineOnAFullPipe(t *testing.T) {
+	_, w := pipe(t)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := w.Write(make([]byte, 8<<20)) // more than any pipe holds
+		errc <- err
+	}()
+	time.Sleep(time.Millisecond)
+	w.SetWriteDeadline(time.Unix(1, 0))
+	if err := waitErr(t, errc, "a write past its deadline"); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Write = %v, want os.ErrDeadlineExceeded", err)
+	}
+}
+
+func TestCloseEndsWaitsAndFreesDescriptors(t *testing.T) {
+	before := openFDs(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr := Adopt(r).(*File)
+	pw := Adopt(w).(*File)
+	// The other ends, for a reader that waits for input and a writer that
+	// waits for room.
+	r2, w2, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr2 := Adopt(r2).(*File)
+	pw2 := Adopt(w2).(*File)
+
+	errc := make(chan error, 2)
+	go func() {
+		_, err := pr.Read(make([]byte, 8)) // nobody writes
+		errc <- err
+	}()
+	go func() {
+		_, err := pw2.Write(make([]byte, 8<<20)) // nobody reads
+		errc <- err
+	}()
+	time.Sleep(time.Millisecond)
+	closed := make(chan error, 2)
+	go func() { closed <- pr.Close() }()
+	go func() { closed <- pw2.Close() }()
+	for range 2 {
+		if err := waitErr(t, errc, "a wait on a closed File"); !errors.Is(err, os.ErrClosed) {
+			t.Errorf("wait ended with %v, want os.ErrClosed", err)
+		}
+		if err := waitErr(t, closed, "Close"); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}
+	if err := pr.Close(); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("second Close = %v, want os.ErrClosed", err)
+	}
+	if _, err := pr.Read(make([]byte, 1)); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("Read after Close = %v, want os.ErrClosed", err)
+	}
+	if err := pr.SetReadDeadline(time.Now()); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("SetReadDeadline after Close = %v, want os.ErrClosed", err)
+	}
+	if _, err := pr.SyscallConn(); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	pr2.Close()
+	if after := openFDs(t); after != before {
+		t.Errorf("%d descriptors open after closing everything, %d before", after, before)
+	}
+}
+
+func TestDroppedFileIsClosedByTheCollector(t *testing.T) {
+	before := openFDs(t)
+	func() {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		Adopt(r) // dropped without Close
+	}()
+	deadline := time.Now().Add(watchdog)
+	for openFDs(t) != before {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d descriptors open %v after dropping the File, %d before", openFDs(t), watchdog, before)
+		}
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestRawConnWaitsBetweenTries(t *testing.T) {
+	r, w := pipe(t)
+	rc, err := r.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	buf := make([]byte, 16)
+	done := make(chan error, 1)
+	go func() {
+		done <- rc.Read(func(fd uintptr) bool {
+			n, err := unix.Read(int(fd), buf)
+			if err == unix.EAGAIN {
+				return false // wait for input
+			}
+			got = append(got, buf[:max(n, 0)]...)
+			return true
+		})
+	}()
+	time.Sleep(time.Millisecond)
+	w.Write([]byte("raw"))
+	if err := waitErr(t, done, "RawConn.Read"); err != nil || string(got) != "raw" {
+		t.Fatalf("RawConn.Read = %v, read %q; want nil, raw", err, got)
+	}
+	// Control sees the descriptor, in non-blocking mode.
+	var flags int
+	rc.Control(func(fd uintptr) { flags, _ = unix.FcntlInt(fd, unix.F_GETFL, 0) })
+	if flags&unix.O_NONBLOCK == 0 {
+		t.Errorf("the File's descriptor is blocking (flags %#x)", flags)
+	}
+	// A raw read that waits ends with the deadline.
+	r.SetReadDeadline(time.Now().Add(5 * time.Millisecond))
+	err = rc.Read(func(uintptr) bool { return false })
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("RawConn.Read past the deadline = %v", err)
+	}
+}
