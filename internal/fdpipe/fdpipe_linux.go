@@ -64,7 +64,21 @@ type half struct {
 	efd      int
 	fds      [2]unix.PollFd // the wait's, kept here so it allocates nothing
 	drain    [8]byte
+
+	// empty counts the reads in a row that found nothing to read at
+	// first (or did not look, see Read).
+	empty uint
 }
+
+// Past emptyStreak reads in a row that found the pipe empty, Read waits
+// before it reads, sparing the read that would find nothing (a small
+// call's reply is never there yet when its caller reads); one read in
+// every emptyResample looks first again, to see whether input now
+// waits for the reader (a stream, many callers).
+const (
+	emptyStreak   = 2
+	emptyResample = 16
+)
 
 // Adopt returns a File for f's descriptor and closes f, which the runtime
 // watched: from then on only the File reads and writes the descriptor.
@@ -149,10 +163,21 @@ func (f *File) Read(p []byte) (int, error) {
 	if err := h.expired(); err != nil {
 		return 0, f.wrap("read", err)
 	}
+	first := true
+	if h.empty >= emptyStreak && h.empty%emptyResample != 0 {
+		h.empty++
+		first = false
+		if err := f.wait(h, unix.POLLIN); err != nil {
+			return 0, f.wrap("read", err)
+		}
+	}
 	for {
 		n, err := unix.Read(f.fd, p)
 		switch err {
 		case nil:
+			if first {
+				h.empty = 0
+			}
 			if n == 0 && len(p) > 0 {
 				return 0, io.EOF
 			}
@@ -160,6 +185,10 @@ func (f *File) Read(p []byte) (int, error) {
 		case unix.EINTR:
 			continue
 		case unix.EAGAIN:
+			if first {
+				h.empty++
+				first = false
+			}
 			if err := f.wait(h, unix.POLLIN); err != nil {
 				return 0, f.wrap("read", err)
 			}

@@ -382,3 +382,55 @@ func TestRawConnWaitsBetweenTries(t *testing.T) {
 		t.Errorf("RawConn.Read past the deadline = %v", err)
 	}
 }
+
+// After reads that found the pipe empty, Read waits before it reads
+// (see emptyStreak): input, deadlines and Close reach it as before, and
+// input that is there already is read at once.
+func TestReadAfterEmptyStreaks(t *testing.T) {
+	r, w := pipe(t)
+	var b [64]byte
+	for i := range 3 * emptyResample {
+		errc := make(chan error, 1)
+		go func() {
+			n, err := r.Read(b[:])
+			if err == nil && (n != 1 || b[0] != byte(i)) {
+				err = errors.New("read " + strconv.Quote(string(b[:n])) + ", want byte " + strconv.Itoa(i))
+			}
+			errc <- err
+		}()
+		time.Sleep(100 * time.Microsecond) // most rounds: the reader waits
+		w.Write([]byte{byte(i)})
+		if err := waitErr(t, errc, "a read after an empty streak"); err != nil {
+			t.Fatalf("round %d: %v", i, err)
+		}
+	}
+	// Input already there: read in any mode, in order.
+	w.Write([]byte("abc"))
+	if n, err := io.ReadFull(r, b[:3]); n != 3 || err != nil || string(b[:3]) != "abc" {
+		t.Fatalf("ReadFull = %d, %v, %q", n, err, b[:n])
+	}
+	// A deadline ends a read that waits first.
+	r.rd.empty = emptyStreak
+	errc := make(chan error, 1)
+	go func() {
+		_, err := r.Read(b[:])
+		errc <- err
+	}()
+	time.Sleep(time.Millisecond)
+	r.SetReadDeadline(time.Unix(1, 0))
+	if err := waitErr(t, errc, "a read waiting first, past its deadline"); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Read = %v, want os.ErrDeadlineExceeded", err)
+	}
+	r.SetReadDeadline(time.Time{})
+	// Close ends it too.
+	r.rd.empty = emptyStreak
+	go func() {
+		_, err := r.Read(b[:])
+		errc <- err
+	}()
+	time.Sleep(time.Millisecond)
+	r.Close()
+	if err := waitErr(t, errc, "a read waiting first, on Close"); !errors.Is(err, os.ErrClosed) {
+		t.Fatalf("Read = %v, want os.ErrClosed", err)
+	}
+}
