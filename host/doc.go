@@ -80,6 +80,16 @@
 // plugin: backpressure, not a queue that grows. Responses go out through one writer that batches what
 // is queued while it writes.
 //
+// The host's ends of the pipes it makes (anonymous and named) are read and
+// written outside the Go runtime's netpoller: a read that waits does so in
+// ppoll(2) on its own thread, which the plugin's write wakes directly. A
+// descriptor in the runtime's epoll set would wake another thread of the
+// host on every message as well, which on a machine with few cores costs a
+// small call more than the call itself. So each running plugin holds one
+// thread while its connection waits for input (and one more while a
+// response waits for room in a full pipe); deadlines and Close end those
+// waits as they would the netpoller's.
+//
 // # Bad input
 //
 // Nothing a plugin sends panics the host or hangs it. A frame that is not a

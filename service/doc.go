@@ -40,6 +40,12 @@
 // it still runs, and every call fails with ErrNotHosted. For anything else,
 // NewClient and Dial make explicit clients on any reader/writer pair.
 //
+// The pipes and FIFOs that Dial (and so the default client) opens are read
+// and written outside the Go runtime's netpoller, on the waiting
+// goroutine's own thread, as the host's ends are (see package host,
+// Concurrency): the host's reply wakes the waiting caller directly. Files
+// given to NewClient are used as they are.
+//
 // # Finding the host
 //
 // The host passes its URLs as arguments, "--host-file URL" once (opened
