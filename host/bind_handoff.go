@@ -1,7 +1,7 @@
 package host
 
 import (
-	"io"
+	"github.com/hostcall/hostcall/internal/fdpipe"
 	"os"
 	"slices"
 	"sync"
@@ -135,19 +135,13 @@ func closeHeld(ends []pluginEnd, held func(pluginEnd) bool) []pluginEnd {
 // the plugin's first bytes arrive: proof that the plugin holds its write
 // end. It offers what Serve uses of an *os.File: Read and SetReadDeadline.
 type firstBytes struct {
-	f interface {
-		io.Reader
-		SetReadDeadline(time.Time) error
-	}
+	f       fdpipe.Conn
 	once    sync.Once
 	arrived chan struct{}
 }
 
-func newFirstBytes(f io.Reader) *firstBytes {
-	return &firstBytes{f: f.(interface {
-		io.Reader
-		SetReadDeadline(time.Time) error
-	}), arrived: make(chan struct{})}
+func newFirstBytes(f fdpipe.Conn) *firstBytes {
+	return &firstBytes{f: f, arrived: make(chan struct{})}
 }
 
 func (r *firstBytes) Read(p []byte) (int, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"github.com/hostcall/hostcall/internal/fdpipe"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,8 +15,9 @@ import (
 
 // pipePair is the two OS pipes of one connection.
 type pipePair struct {
-	hostR, hostW     io.ReadWriteCloser // the host reads requests, writes responses (fdpipe)
-	pluginR, pluginW *os.File           // the plugin's ends
+	hostR, hostW fdpipe.Conn // the host reads requests, writes responses
+
+	pluginR, pluginW *os.File // the plugin's ends
 }
 
 func newPipePair() (*pipePair, error) {

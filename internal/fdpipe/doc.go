@@ -14,7 +14,10 @@
 // writes stay interruptible as the netpoller's are.
 //
 // The cost is a thread per wait in progress: one per connection whose
-// reader waits, and one more while its writer waits for a full pipe.
+// reader waits, and one more while its writer waits for a full pipe. So
+// that a host with thousands of plugins never nears the runtime's thread
+// limit (debug.SetMaxThreads, 10000 by default), Adopt leaves files to the
+// netpoller once MaxLive Files are open.
 //
 // Adopt takes over an *os.File that the process owns; on systems other
 // than Linux it returns the file as it is.

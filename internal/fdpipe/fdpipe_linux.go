@@ -49,6 +49,7 @@ func (d *descriptors) close() {
 		return
 	}
 	d.closed = true
+	openFiles.Add(-1)
 	for _, fd := range d.fds {
 		if fd >= 0 {
 			unix.Close(fd)
@@ -80,30 +81,40 @@ const (
 	emptyResample = 16
 )
 
+// openFiles counts the Files open (and those Adopt is making), for MaxLive.
+var openFiles atomic.Int64
+
 // Adopt returns a File for f's descriptor and closes f, which the runtime
 // watched: from then on only the File reads and writes the descriptor.
 // It returns f itself, untouched, when f is not in non-blocking mode (a
 // descriptor shared with other processes, such as a standard stream, or a
-// regular file), is closed already, or when the File cannot be made (no
-// descriptor left for its eventfds).
-func Adopt(f *os.File) io.ReadWriteCloser {
+// regular file), is closed already, when MaxLive Files are open, or when
+// the File cannot be made (no descriptor left for its eventfds).
+func Adopt(f *os.File) Conn {
+	if openFiles.Add(1) > MaxLive {
+		openFiles.Add(-1)
+		return f
+	}
 	rc, err := f.SyscallConn()
 	if err != nil {
+		openFiles.Add(-1)
 		return f
 	}
 	nfd := -1
 	rc.Control(func(fd uintptr) {
 		flags, err := unix.FcntlInt(fd, unix.F_GETFL, 0)
 		if err == nil && flags&unix.O_NONBLOCK != 0 {
-			nfd, _ = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
+			nfd, _ = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 3)
 		}
 	})
 	if nfd < 0 {
+		openFiles.Add(-1)
 		return f
 	}
 	pf, err := newFile(nfd, f.Name())
 	if err != nil {
 		unix.Close(nfd)
+		openFiles.Add(-1)
 		return f
 	}
 	// Closing f takes its descriptor out of the runtime's epoll set; the
@@ -113,12 +124,28 @@ func Adopt(f *os.File) io.ReadWriteCloser {
 	return pf
 }
 
+// eventfd returns a new eventfd, numbered 3 or more like the descriptors
+// Adopt makes: a process that closed a standard stream gets no eventfd
+// in its place, where a later open of that stream's number would expect
+// it free.
+func eventfd() (int, error) {
+	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil || efd >= 3 {
+		return efd, err
+	}
+	nfd, err := unix.FcntlInt(uintptr(efd), unix.F_DUPFD_CLOEXEC, 3)
+	unix.Close(efd)
+	return nfd, err
+}
+
 func newFile(fd int, name string) (*File, error) {
 	own := &descriptors{fds: [3]int{-1, -1, -1}}
 	for i := 1; i < 3; i++ {
-		efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+		efd, err := eventfd()
 		if err != nil {
-			own.close()
+			if own.fds[1] >= 0 {
+				unix.Close(own.fds[1])
+			}
 			return nil, err
 		}
 		own.fds[i] = efd
@@ -127,6 +154,12 @@ func newFile(fd int, name string) (*File, error) {
 	f := &File{fd: fd, name: name, rd: half{efd: own.fds[1]}, wr: half{efd: own.fds[2]}, own: own}
 	runtime.AddCleanup(f, (*descriptors).close, own)
 	return f, nil
+}
+
+// Is reports whether c is a *File.
+func Is(c any) bool {
+	_, ok := c.(*File)
+	return ok
 }
 
 // Name returns the name of the file f was adopted from.
@@ -157,6 +190,9 @@ func (f *File) Read(p []byte) (int, error) {
 		return 0, f.wrap("read", err)
 	}
 	defer f.leave()
+	if len(p) == 0 {
+		return 0, nil // as *os.File: without looking at the deadline
+	}
 	h := &f.rd
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -230,9 +266,18 @@ func (f *File) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// base is the origin of deadlines: they are kept as durations since base,
+// on the monotonic clock when they came with a monotonic reading (from
+// time.Now), as *os.File keeps them, so that stepping the wall clock does
+// not move them.
+var base = time.Now()
+
+// since returns the time since base.
+func since() int64 { return int64(time.Since(base)) }
+
 // expired reports os.ErrDeadlineExceeded when h's deadline has passed.
 func (h *half) expired() error {
-	if d := h.deadline.Load(); d != 0 && time.Now().UnixNano() >= d {
+	if d := h.deadline.Load(); d != 0 && since() >= d {
 		return os.ErrDeadlineExceeded
 	}
 	return nil
@@ -248,7 +293,7 @@ func (f *File) wait(h *half, events int16) error {
 		}
 		var ts *unix.Timespec
 		if d := h.deadline.Load(); d != 0 {
-			left := d - time.Now().UnixNano()
+			left := d - since()
 			if left <= 0 {
 				return os.ErrDeadlineExceeded
 			}
@@ -283,9 +328,9 @@ func (h *half) setDeadline(t time.Time) {
 		h.deadline.Store(0)
 		return // a wait without a deadline needs no waking
 	}
-	d := t.UnixNano()
+	d := int64(t.Sub(base)) // saturates: far past and far future stay so
 	if d == 0 {
-		d = -1 // the Unix epoch itself: passed, not "none"
+		d = -1 // base itself: passed, not "none"
 	}
 	h.deadline.Store(d)
 	h.poke()
@@ -334,6 +379,7 @@ func (f *File) Close() error {
 	f.live.Lock() // every operation has seen closed and left
 	defer f.live.Unlock()
 	f.own.closed = true
+	openFiles.Add(-1)
 	err := unix.Close(f.fd)
 	unix.Close(f.rd.efd)
 	unix.Close(f.wr.efd)

@@ -2,10 +2,10 @@
 
 package fdpipe
 
-import (
-	"io"
-	"os"
-)
+import "os"
 
 // Adopt returns f: other systems keep the runtime's netpoller.
-func Adopt(f *os.File) io.ReadWriteCloser { return f }
+func Adopt(f *os.File) Conn { return f }
+
+// Is reports false: there are no Files on other systems.
+func Is(any) bool { return false }

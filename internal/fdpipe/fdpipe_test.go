@@ -434,3 +434,130 @@ func TestReadAfterEmptyStreaks(t *testing.T) {
 		t.Fatalf("Read = %v, want os.ErrClosed", err)
 	}
 }
+
+// Past MaxLive open Files, Adopt leaves files to the netpoller, so that
+// waiting threads stay far below the runtime's limit; closing a File, or
+// dropping it, makes room again.
+func TestAdoptStopsAtMaxLive(t *testing.T) {
+	defer func(n int64) { MaxLive = n }(MaxLive)
+	MaxLive = openFiles.Load() + 2
+	var files []io.Closer
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	adopt := func() Conn {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		c := Adopt(r)
+		files = append(files, c)
+		return c
+	}
+	a, b := adopt(), adopt()
+	if !Is(a) || !Is(b) {
+		t.Fatalf("the first two files under MaxLive: %T, %T; want *File", a, b)
+	}
+	if c := adopt(); Is(c) {
+		t.Fatal("Adopt made a File past MaxLive")
+	}
+	a.Close()
+	if c := adopt(); !Is(c) {
+		t.Fatalf("after a Close, Adopt returned %T, want *File", c)
+	}
+	// A File dropped without Close gives its place back once collected.
+	func() {
+		r, w, _ := os.Pipe()
+		w.Close()
+		files[1].Close()
+		files[1] = io.NopCloser(nil)
+		if c := Adopt(r); !Is(c) {
+			t.Fatalf("Adopt returned %T, want *File", c)
+		}
+	}()
+	deadline := time.Now().Add(watchdog)
+	for openFiles.Load() >= MaxLive {
+		if time.Now().After(deadline) {
+			t.Fatalf("a dropped File still counts as open after %v", watchdog)
+		}
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// A deadline far in the future is no deadline in practice, as for
+// *os.File: it must not overflow into the past.
+func TestFarFutureDeadline(t *testing.T) {
+	r, w := pipe(t)
+	for _, d := range []time.Time{time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), time.Now().Add(1<<62 - 1)} {
+		if err := r.SetReadDeadline(d); err != nil {
+			t.Fatal(err)
+		}
+		errc := make(chan error, 1)
+		go func() {
+			var b [1]byte
+			_, err := r.Read(b[:])
+			errc <- err
+		}()
+		time.Sleep(time.Millisecond)
+		w.Write([]byte("x"))
+		if err := waitErr(t, errc, "a read with a far deadline"); err != nil {
+			t.Fatalf("deadline %v: Read = %v, want the byte", d, err)
+		}
+	}
+}
+
+// A zero-length Read returns at once, as *os.File's does: with input or
+// without, past its deadline, after an empty streak.
+func TestZeroLengthRead(t *testing.T) {
+	r, _ := pipe(t)
+	errc := make(chan error, 1)
+	for _, past := range []bool{false, true} {
+		r.rd.empty = emptyStreak
+		if past {
+			r.SetReadDeadline(time.Unix(1, 0))
+		}
+		go func() {
+			n, err := r.Read(nil)
+			if n != 0 {
+				err = errors.New("read " + strconv.Itoa(n) + " bytes into nothing")
+			}
+			errc <- err
+		}()
+		if err := waitErr(t, errc, "a zero-length read"); err != nil {
+			t.Errorf("past deadline %v: Read(nil) = %v, want 0, nil", past, err)
+		}
+	}
+}
+
+// With a standard stream's number free, Adopt's descriptors still take
+// numbers from 3 up: a later open of that stream's number finds it free.
+func TestAdoptLeavesStandardNumbersFree(t *testing.T) {
+	saved, err := unix.Dup(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		unix.Dup2(saved, 0)
+		unix.Close(saved)
+	}()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	unix.Close(0) // the lowest number free: the next descriptor made takes it
+	pf, ok := Adopt(r).(*File)
+	if !ok {
+		t.Fatal("Adopt did not take the pipe")
+	}
+	defer pf.Close()
+	for _, fd := range pf.own.fds {
+		if fd < 3 {
+			t.Errorf("the File holds descriptor %d (all: %v)", fd, pf.own.fds)
+		}
+	}
+}

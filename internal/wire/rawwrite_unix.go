@@ -3,6 +3,7 @@
 package wire
 
 import (
+	"github.com/hostcall/hostcall/internal/fdpipe"
 	"os"
 	"syscall"
 
@@ -10,13 +11,14 @@ import (
 )
 
 // rawConn returns the descriptor of w when it is a pipe, FIFO or socket
-// (an *os.File, or any syscall.Conn) whose writes can be tried without
-// blocking, nil otherwise.
+// file (an *os.File, or an *fdpipe.File) whose writes can be tried without
+// blocking, nil otherwise. Only those two types: a type of the user's that
+// embeds one has a Write of its own, which frames must go through.
 func rawConn(w any) syscall.RawConn {
-	c, ok := w.(syscall.Conn)
-	if !ok {
+	if _, ok := w.(*os.File); !ok && !fdpipe.Is(w) {
 		return nil
 	}
+	c := w.(syscall.Conn)
 	rc, err := c.SyscallConn()
 	if err != nil {
 		return nil

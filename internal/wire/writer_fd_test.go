@@ -236,3 +236,44 @@ func BenchmarkWriterFDSend(b *testing.B) {
 	<-done
 	r.Close()
 }
+
+// countingFile is a user's writer built on a pipe: it embeds the file,
+// so it has the file's SyscallConn, and writes through a Write of its own.
+type countingFile struct {
+	*os.File
+	writes int
+}
+
+func (c *countingFile) Write(p []byte) (int, error) {
+	c.writes++
+	return c.File.Write(p)
+}
+
+// The Writer writes straight to the descriptor only of the types it
+// knows (*os.File, *fdpipe.File): a type that embeds one has a Write of
+// its own, which every frame must go through.
+func TestWriterUsesTheWritersOwnWrite(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cf := &countingFile{File: w}
+	defer cf.Close()
+	if rawConn(cf) != nil {
+		t.Fatal("rawConn found the descriptor of a type with its own Write")
+	}
+	wr := NewWriter(cf, 0)
+	frame := []byte("{\"sequence\":1}\n")
+	if err := wr.Send(context.Background(), frame); err != nil {
+		t.Fatal(err)
+	}
+	wr.Close(true)
+	got := make([]byte, len(frame))
+	if _, err := io.ReadFull(r, got); err != nil || !bytes.Equal(got, frame) {
+		t.Fatalf("read %q, %v", got, err)
+	}
+	if cf.writes == 0 {
+		t.Error("the frame went around the writer's own Write")
+	}
+}
