@@ -69,7 +69,33 @@ type half struct {
 	// empty counts the reads in a row that found nothing to read at
 	// first (or did not look, see Read).
 	empty uint
+
+	// lastWait is how long the last read that found nothing waited for
+	// input (nanoseconds); spinSkip counts the reads that do not spin
+	// after a spin in vain.
+	quick    int // waits in a row shorter than spinFor
+	lastN    int // what the last read that waited read
+	spinSkip int
 }
+
+// spinFor is the longest a read spins before it sleeps in ppoll (see
+// readWaiting); no spin on a machine of one core (zero: no wait is
+// shorter), where it would only hold the core the peer needs to answer.
+var spinFor = func() int64 {
+	if runtime.NumCPU() < 2 {
+		return 0
+	}
+	return int64(50 * time.Microsecond)
+}()
+
+// Spinning (see readWaiting): after quickWaits short waits in a row, of
+// reads of at most spinBytes; not for spinSkips reads after a spin in
+// vain.
+const (
+	spinSkips  = 8
+	quickWaits = 2
+	spinBytes  = 1024
+)
 
 // Past emptyStreak reads in a row that found the pipe empty, Read waits
 // before it reads, sparing the read that would find nothing (a small
@@ -199,35 +225,92 @@ func (f *File) Read(p []byte) (int, error) {
 	if err := h.expired(); err != nil {
 		return 0, f.wrap("read", err)
 	}
-	first := true
 	if h.empty >= emptyStreak && h.empty%emptyResample != 0 {
 		h.empty++
-		first = false
-		if err := f.wait(h, unix.POLLIN); err != nil {
-			return 0, f.wrap("read", err)
-		}
+		return f.readWaiting(h, p)
 	}
 	for {
 		n, err := unix.Read(f.fd, p)
 		switch err {
 		case nil:
-			if first {
-				h.empty = 0
-			}
-			if n == 0 && len(p) > 0 {
-				return 0, io.EOF
-			}
-			return n, nil
+			h.empty = 0
+			return f.result(n, p)
 		case unix.EINTR:
 			continue
 		case unix.EAGAIN:
-			if first {
-				h.empty++
-				first = false
-			}
+			h.empty++
+			return f.readWaiting(h, p)
+		default:
+			return 0, f.wrap("read", err)
+		}
+	}
+}
+
+// spin polls the descriptor for input until spinFor has passed since
+// start, and reports whether input came (or the pipe ended or failed: the
+// read that follows says which).
+func (f *File) spin(h *half, start int64) bool {
+	var zero unix.Timespec
+	for since()-start < spinFor {
+		h.fds[0] = unix.PollFd{Fd: int32(f.fd), Events: unix.POLLIN}
+		n, err := unix.Ppoll(h.fds[:1], &zero, nil)
+		if err == nil && n > 0 {
+			return true
+		}
+		if err != nil && err != unix.EINTR {
+			return false
+		}
+	}
+	return false
+}
+
+func (f *File) result(n int, p []byte) (int, error) {
+	if n == 0 && len(p) > 0 {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// readWaiting reads into p once input comes, which it did not find there.
+// When the last waits were short and read little (the peer answers small
+// calls in microseconds), it first spins for up to spinFor, polling the
+// pipe without waiting: a thread that sleeps in ppoll costs a wakeup on
+// each side of every call, which on a machine of few cores is most of a
+// small call's time, and more CPU than the spin. The spin polls rather
+// than reads, as a read takes the pipe's lock, which the peer's write
+// needs. A wait longer than spinFor (a slow service, an idle connection)
+// or a large frame (whose peer has more to do than answer) stops the
+// spinning until quickWaits waits in a row are short again, and a spin in
+// vain stops the next spinSkips reads from spinning: a connection spins
+// only while its peer answers within the spin.
+func (f *File) readWaiting(h *half, p []byte) (int, error) {
+	start := since()
+	ready := false
+	if h.spinSkip > 0 {
+		h.spinSkip--
+	} else if h.quick >= quickWaits && h.lastN <= spinBytes {
+		if ready = f.spin(h, start); !ready {
+			h.spinSkip = spinSkips
+		}
+	}
+	for {
+		if !ready {
 			if err := f.wait(h, unix.POLLIN); err != nil {
 				return 0, f.wrap("read", err)
 			}
+		}
+		ready = false
+		n, err := unix.Read(f.fd, p)
+		switch err {
+		case nil:
+			h.lastN = n
+			if since()-start < spinFor {
+				h.quick = min(h.quick+1, quickWaits)
+			} else {
+				h.quick = 0
+			}
+			return f.result(n, p)
+		case unix.EAGAIN, unix.EINTR:
 		default:
 			return 0, f.wrap("read", err)
 		}

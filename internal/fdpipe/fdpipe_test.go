@@ -561,3 +561,71 @@ func TestAdoptLeavesStandardNumbersFree(t *testing.T) {
 		}
 	}
 }
+
+// A read that spins (see readWaiting) reads what comes during the spin
+// and after it, and sees the end of the stream, Close and deadlines.
+func TestReadWhileSpinning(t *testing.T) {
+	if spinFor == 0 {
+		t.Skip("no spinning on a machine of one core (runtime.NumCPU() < 2)")
+	}
+	spinning := func(f *File) {
+		f.rd.empty = emptyStreak
+		f.rd.quick = quickWaits
+		f.rd.spinSkip = 0
+		f.rd.lastN = 1
+	}
+	r, w := pipe(t)
+	var b [8]byte
+	for _, delay := range []time.Duration{0, 10 * time.Microsecond, 2 * time.Duration(spinFor), time.Millisecond} {
+		spinning(r)
+		errc := make(chan error, 1)
+		go func() {
+			n, err := r.Read(b[:])
+			if err == nil && string(b[:n]) != "z" {
+				err = errors.New("read " + strconv.Quote(string(b[:n])))
+			}
+			errc <- err
+		}()
+		time.Sleep(delay)
+		w.Write([]byte("z"))
+		if err := waitErr(t, errc, "a spinning read"); err != nil {
+			t.Fatalf("input after %v: %v", delay, err)
+		}
+	}
+	// A deadline, then Close, end a spinning read; so does the end.
+	for _, end := range []string{"deadline", "eof"} {
+		spinning(r)
+		errc := make(chan error, 1)
+		go func() {
+			_, err := r.Read(b[:])
+			errc <- err
+		}()
+		time.Sleep(5 * time.Microsecond)
+		switch end {
+		case "deadline":
+			r.SetReadDeadline(time.Unix(1, 0))
+			if err := waitErr(t, errc, "a spinning read past its deadline"); !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("Read = %v, want os.ErrDeadlineExceeded", err)
+			}
+			r.SetReadDeadline(time.Time{})
+		case "eof":
+			w.Close()
+			if err := waitErr(t, errc, "a spinning read at the end"); err != io.EOF {
+				t.Fatalf("Read = %v, want io.EOF", err)
+			}
+		}
+	}
+	r2, w2 := pipe(t)
+	defer w2.Close()
+	spinning(r2)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := r2.Read(b[:])
+		errc <- err
+	}()
+	time.Sleep(5 * time.Microsecond)
+	r2.Close()
+	if err := waitErr(t, errc, "a spinning read on Close"); !errors.Is(err, os.ErrClosed) {
+		t.Fatalf("Read = %v, want os.ErrClosed", err)
+	}
+}
