@@ -422,32 +422,27 @@ func (h *half) setDeadline(t time.Time) {
 // SetReadDeadline sets the time after which reads fail with
 // os.ErrDeadlineExceeded, ending a read that waits; zero means none.
 func (f *File) SetReadDeadline(t time.Time) error {
-	if err := f.enter(); err != nil {
-		return f.wrap("setreaddeadline", err)
-	}
-	defer f.leave()
-	f.rd.setDeadline(t)
-	return nil
+	return f.setDeadline("setreaddeadline", t, &f.rd)
 }
 
 // SetWriteDeadline is SetReadDeadline for writes.
 func (f *File) SetWriteDeadline(t time.Time) error {
-	if err := f.enter(); err != nil {
-		return f.wrap("setwritedeadline", err)
-	}
-	defer f.leave()
-	f.wr.setDeadline(t)
-	return nil
+	return f.setDeadline("setwritedeadline", t, &f.wr)
 }
 
 // SetDeadline sets both deadlines.
 func (f *File) SetDeadline(t time.Time) error {
+	return f.setDeadline("setdeadline", t, &f.rd, &f.wr)
+}
+
+func (f *File) setDeadline(op string, t time.Time, halves ...*half) error {
 	if err := f.enter(); err != nil {
-		return f.wrap("setdeadline", err)
+		return f.wrap(op, err)
 	}
 	defer f.leave()
-	f.rd.setDeadline(t)
-	f.wr.setDeadline(t)
+	for _, h := range halves {
+		h.setDeadline(t)
+	}
 	return nil
 }
 
