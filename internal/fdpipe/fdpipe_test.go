@@ -629,3 +629,28 @@ func TestReadWhileSpinning(t *testing.T) {
 		t.Fatalf("Read = %v, want os.ErrClosed", err)
 	}
 }
+
+// SetDeadline sets both directions' deadlines.
+func TestSetDeadlineSetsBoth(t *testing.T) {
+	r, w := pipe(t)
+	for _, f := range []*File{r, w} {
+		if err := f.SetDeadline(time.Unix(1, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := r.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("Read = %v, want os.ErrDeadlineExceeded", err)
+	}
+	if _, err := w.Write([]byte("x")); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("Write = %v, want os.ErrDeadlineExceeded", err)
+	}
+	for _, f := range []*File{r, w} {
+		f.SetDeadline(time.Time{})
+	}
+	if _, err := w.Write([]byte("x")); err != nil {
+		t.Errorf("Write after clearing: %v", err)
+	}
+	if n, err := r.Read(make([]byte, 1)); n != 1 || err != nil {
+		t.Errorf("Read after clearing = %d, %v", n, err)
+	}
+}
