@@ -1,0 +1,96 @@
+//go:build linux
+
+package fdpipe
+
+import (
+	"io"
+	"os"
+	"os/exec"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestMain runs the test binary as the echo peer of BenchmarkPingPong
+// when the benchmark starts it so.
+func TestMain(m *testing.M) {
+	if mode := os.Getenv("FDPIPE_ECHO"); mode != "" {
+		echo(mode == "fdpipe")
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// echo writes back each byte it reads, on descriptors 3 (in) and 4 (out),
+// adopted or as *os.File, until its input ends. The descriptors a process
+// inherits are blocking: they are put in non-blocking mode first, as the
+// opener does, so that os.NewFile gives them to the netpoller.
+func echo(adopt bool) {
+	for _, fd := range []int{3, 4} {
+		if err := unix.SetNonblock(fd, true); err != nil {
+			os.Exit(2)
+		}
+	}
+	var in, out io.ReadWriteCloser = os.NewFile(3, "in"), os.NewFile(4, "out")
+	if adopt {
+		in, out = Adopt(in.(*os.File)), Adopt(out.(*os.File))
+	}
+	var p [1]byte
+	for {
+		if _, err := in.Read(p[:]); err != nil {
+			return
+		}
+		if _, err := out.Write(p[:]); err != nil {
+			return
+		}
+	}
+}
+
+// BenchmarkPingPong sends one byte back and forth with a child process
+// that echoes it, as a small call and its reply go between a host and a
+// plugin: both ends on *os.File (the runtime's netpoller), or both on
+// Files adopted from them (waits in ppoll, spinning while answers come
+// quickly). The bench module's lat workload measures the same through the
+// whole stack.
+func BenchmarkPingPong(b *testing.B) {
+	for _, mode := range []string{"os.File", "fdpipe"} {
+		b.Run(mode, func(b *testing.B) {
+			toChild, childIn, err := os.Pipe()
+			if err != nil {
+				b.Fatal(err)
+			}
+			childOut, fromChild, err := os.Pipe()
+			if err != nil {
+				b.Fatal(err)
+			}
+			cmd := exec.Command(os.Args[0])
+			cmd.Env = append(os.Environ(), "FDPIPE_ECHO="+mode)
+			cmd.ExtraFiles = []*os.File{toChild, fromChild} // 3, 4
+			if err := cmd.Start(); err != nil {
+				b.Fatal(err)
+			}
+			toChild.Close()
+			fromChild.Close()
+			w, r := io.WriteCloser(childIn), io.ReadCloser(childOut)
+			if mode == "fdpipe" {
+				w, r = Adopt(childIn), Adopt(childOut)
+			}
+			var p [1]byte
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := w.Write(p[:]); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := r.Read(p[:]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			w.Close() // the child reads the end and exits
+			if err := cmd.Wait(); err != nil {
+				b.Fatalf("echo child: %v", err)
+			}
+			r.Close()
+		})
+	}
+}
