@@ -75,6 +75,14 @@ func BenchmarkPingPong(b *testing.B) {
 			if mode == "fdpipe" {
 				w, r = Adopt(childIn), Adopt(childOut)
 			}
+			waited := false
+			defer func() { // on a failure too: the child reads the end and exits
+				if !waited {
+					w.Close()
+					cmd.Wait()
+					r.Close()
+				}
+			}()
 			var p [1]byte
 			b.ReportAllocs()
 			for b.Loop() {
@@ -87,6 +95,7 @@ func BenchmarkPingPong(b *testing.B) {
 			}
 			b.StopTimer()
 			w.Close() // the child reads the end and exits
+			waited = true
 			if err := cmd.Wait(); err != nil {
 				b.Fatalf("echo child: %v", err)
 			}
