@@ -5,15 +5,14 @@ package host
 import (
 	"context"
 	"fmt"
-	"github.com/hostcall/hostcall/internal/fdpipe"
 	"os"
 	"path/filepath"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/hostcall/hostcall/internal/fdpipe"
 	"github.com/hostcall/hostcall/opener"
 	"github.com/hostcall/hostcall/pluginexec"
 	"github.com/hostcall/hostcall/registry"
+	"golang.org/x/sys/unix"
 )
 
 // WithNamedPipes binds through two FIFOs, for plugins that do not share the

@@ -1,12 +1,13 @@
 package host
 
 import (
-	"github.com/hostcall/hostcall/internal/fdpipe"
 	"os"
 	"slices"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/hostcall/hostcall/internal/fdpipe"
 )
 
 // Handing a plugin its pipe ends.

@@ -3,11 +3,11 @@ package host
 import (
 	"context"
 	"fmt"
-	"github.com/hostcall/hostcall/internal/fdpipe"
 	"os"
 	"path/filepath"
 	"strconv"
 
+	"github.com/hostcall/hostcall/internal/fdpipe"
 	"github.com/hostcall/hostcall/opener"
 	"github.com/hostcall/hostcall/pluginexec"
 	"github.com/hostcall/hostcall/registry"
@@ -15,9 +15,8 @@ import (
 
 // pipePair is the two OS pipes of one connection.
 type pipePair struct {
-	hostR, hostW fdpipe.Conn // the host reads requests, writes responses
-
-	pluginR, pluginW *os.File // the plugin's ends
+	hostR, hostW     fdpipe.Conn // the host reads requests, writes responses
+	pluginR, pluginW *os.File    // the plugin's ends
 }
 
 func newPipePair() (*pipePair, error) {

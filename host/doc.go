@@ -88,10 +88,10 @@
 // small call more than the call itself. For the same reason, while a
 // plugin answers small calls within microseconds, a read that finds
 // nothing polls the pipe for up to 50µs before it sleeps (on machines of
-// more than one core). So each running plugin holds one
-// thread while its connection waits for input (and one more while a
-// response waits for room in a full pipe); deadlines and Close end those
-// waits as they would the netpoller's.
+// more than one core). So each running plugin holds one thread while its
+// connection waits for input (and one more while a response waits for
+// room in a full pipe); deadlines and Close end those waits as they would
+// the netpoller's.
 //
 // # Bad input
 //

@@ -3,11 +3,11 @@ package service
 import (
 	"context"
 	"fmt"
-	"github.com/hostcall/hostcall/internal/fdpipe"
 	"io"
 	"os"
 	"sync"
 
+	"github.com/hostcall/hostcall/internal/fdpipe"
 	"github.com/hostcall/hostcall/opener"
 )
 

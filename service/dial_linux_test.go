@@ -8,6 +8,7 @@ import (
 
 	"github.com/hostcall/hostcall/internal/fdpipe"
 	"github.com/hostcall/hostcall/opener"
+	"golang.org/x/sys/unix"
 )
 
 // Dial takes the pipes it opens out of the runtime's netpoller
@@ -38,6 +39,19 @@ func TestDialAdoptsItsPipes(t *testing.T) {
 	}
 	if _, ok := c.out.(*fdpipe.File); !ok {
 		t.Errorf("the client writes a %T, want *fdpipe.File", c.out)
+	}
+	// One URL, opened read-write (a FIFO here): one File both ways.
+	fifo := t.TempDir() + "/fifo"
+	if err := unix.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c1, err := Dial(context.Background(), []string{opener.FileURL(fifo)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c1.Close()
+	if _, ok := c1.in.(*fdpipe.File); !ok || any(c1.in) != any(c1.out) {
+		t.Errorf("a client dialled on one URL reads a %T and writes a %T, want the same *fdpipe.File", c1.in, c1.out)
 	}
 	// A regular file is not a pipe: it stays an *os.File.
 	path := t.TempDir() + "/regular"

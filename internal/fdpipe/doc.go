@@ -16,7 +16,7 @@
 // While the peer answers small calls within microseconds, a read that
 // finds nothing spins for up to 50µs, polling the pipe, before it sleeps:
 // on a machine of few cores the wakeups cost a small call more than the
-// spin (see File.Read and readWaiting). A connection whose waits are longer, or whose
+// spin (see readWaiting). A connection whose waits are longer, or whose
 // frames are large, does not spin, nor does any on a machine of one core.
 //
 // The cost is a thread per wait in progress: one per connection whose

@@ -44,17 +44,17 @@ type descriptors struct {
 	closed bool
 }
 
-func (d *descriptors) close() {
+// close closes the descriptors, once, and reports the pipe's close error.
+func (d *descriptors) close() error {
 	if d.closed {
-		return
+		return nil
 	}
 	d.closed = true
 	openFiles.Add(-1)
-	for _, fd := range d.fds {
-		if fd >= 0 {
-			unix.Close(fd)
-		}
-	}
+	err := unix.Close(d.fds[0])
+	unix.Close(d.fds[1])
+	unix.Close(d.fds[2])
+	return err
 }
 
 // half is one direction's wait: its deadline and the eventfd that ends a
@@ -70,23 +70,49 @@ type half struct {
 	// first (or did not look, see Read).
 	empty uint
 
-	// lastWait is how long the last read that found nothing waited for
-	// input (nanoseconds); spinSkip counts the reads that do not spin
-	// after a spin in vain.
-	quick    int // waits in a row shorter than spinFor
+	// What decides whether a read that finds nothing spins (see
+	// readWaiting).
+	quick    int // waits in a row shorter than spinFor, up to quickWaits
 	lastN    int // what the last read that waited read
-	spinSkip int
+	spinSkip int // reads that do not spin, after a spin in vain
+}
+
+// spins reports whether a read that found nothing spins first: after
+// quickWaits short waits in a row, the last of a small read, and not
+// right after a spin in vain (which it counts down).
+func (h *half) spins() bool {
+	if h.spinSkip > 0 {
+		h.spinSkip--
+		return false
+	}
+	return h.quick >= quickWaits && h.lastN <= spinBytes
+}
+
+// waited records a read that waited took long and read n bytes; vain
+// reports a spin that ended without input.
+func (h *half) waited(took int64, n int, vain bool) {
+	if vain {
+		h.spinSkip = spinSkips
+	}
+	h.lastN = n
+	if took < spinFor {
+		h.quick = min(h.quick+1, quickWaits)
+	} else {
+		h.quick = 0
+	}
 }
 
 // spinFor is the longest a read spins before it sleeps in ppoll (see
 // readWaiting); no spin on a machine of one core (zero: no wait is
 // shorter), where it would only hold the core the peer needs to answer.
-var spinFor = func() int64 {
-	if runtime.NumCPU() < 2 {
+var spinFor = spinBudget(runtime.NumCPU())
+
+func spinBudget(cpus int) int64 {
+	if cpus < 2 {
 		return 0
 	}
 	return int64(50 * time.Microsecond)
-}()
+}
 
 // Spinning (see readWaiting): after quickWaits short waits in a row, of
 // reads of at most spinBytes; not for spinSkips reads after a spin in
@@ -121,10 +147,29 @@ func Adopt(f *os.File) Conn {
 		openFiles.Add(-1)
 		return f
 	}
-	rc, err := f.SyscallConn()
-	if err != nil {
+	nfd := dupNonblocking(f)
+	var pf *File
+	if nfd >= 0 {
+		pf = newFile(nfd, f.Name())
+	}
+	if pf == nil {
 		openFiles.Add(-1)
 		return f
+	}
+	// Closing f takes its descriptor out of the runtime's epoll set; the
+	// duplicate keeps the open file itself. Close only fails on a closed
+	// file, which dupNonblocking has ruled out.
+	f.Close()
+	return pf
+}
+
+// dupNonblocking returns a duplicate of f's descriptor, numbered 3 or
+// more and close-on-exec, when f is open and in non-blocking mode; -1
+// otherwise.
+func dupNonblocking(f *os.File) int {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return -1
 	}
 	nfd := -1
 	rc.Control(func(fd uintptr) {
@@ -133,21 +178,7 @@ func Adopt(f *os.File) Conn {
 			nfd, _ = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 3)
 		}
 	})
-	if nfd < 0 {
-		openFiles.Add(-1)
-		return f
-	}
-	pf, err := newFile(nfd, f.Name())
-	if err != nil {
-		unix.Close(nfd)
-		openFiles.Add(-1)
-		return f
-	}
-	// Closing f takes its descriptor out of the runtime's epoll set; the
-	// duplicate keeps the open file itself. Close only fails on a closed
-	// file, which Control has ruled out.
-	f.Close()
-	return pf
+	return nfd
 }
 
 // eventfd returns a new eventfd, numbered 3 or more like the descriptors
@@ -164,22 +195,24 @@ func eventfd() (int, error) {
 	return nfd, err
 }
 
-func newFile(fd int, name string) (*File, error) {
-	own := &descriptors{fds: [3]int{-1, -1, -1}}
-	for i := 1; i < 3; i++ {
-		efd, err := eventfd()
-		if err != nil {
-			if own.fds[1] >= 0 {
-				unix.Close(own.fds[1])
-			}
-			return nil, err
-		}
-		own.fds[i] = efd
+// newFile returns a File for fd, which it owns from then on, or nil when
+// it cannot make its eventfds (fd is closed then).
+func newFile(fd int, name string) *File {
+	rfd, err := eventfd()
+	if err != nil {
+		unix.Close(fd)
+		return nil
 	}
-	own.fds[0] = fd
-	f := &File{fd: fd, name: name, rd: half{efd: own.fds[1]}, wr: half{efd: own.fds[2]}, own: own}
-	runtime.AddCleanup(f, (*descriptors).close, own)
-	return f, nil
+	wfd, err := eventfd()
+	if err != nil {
+		unix.Close(rfd)
+		unix.Close(fd)
+		return nil
+	}
+	own := &descriptors{fds: [3]int{fd, rfd, wfd}}
+	f := &File{fd: fd, name: name, rd: half{efd: rfd}, wr: half{efd: wfd}, own: own}
+	runtime.AddCleanup(f, func(d *descriptors) { d.close() }, own)
+	return f
 }
 
 // Is reports whether c is a *File.
@@ -285,14 +318,9 @@ func (f *File) result(n int, p []byte) (int, error) {
 // only while its peer answers within the spin.
 func (f *File) readWaiting(h *half, p []byte) (int, error) {
 	start := since()
-	ready := false
-	if h.spinSkip > 0 {
-		h.spinSkip--
-	} else if h.quick >= quickWaits && h.lastN <= spinBytes {
-		if ready = f.spin(h, start); !ready {
-			h.spinSkip = spinSkips
-		}
-	}
+	spun := h.spins()
+	ready := spun && f.spin(h, start)
+	vain := spun && !ready
 	for {
 		if !ready {
 			if err := f.wait(h, unix.POLLIN); err != nil {
@@ -303,12 +331,7 @@ func (f *File) readWaiting(h *half, p []byte) (int, error) {
 		n, err := unix.Read(f.fd, p)
 		switch err {
 		case nil:
-			h.lastN = n
-			if since()-start < spinFor {
-				h.quick = min(h.quick+1, quickWaits)
-			} else {
-				h.quick = 0
-			}
+			h.waited(since()-start, n, vain)
 			return f.result(n, p)
 		case unix.EAGAIN, unix.EINTR:
 		default:
@@ -456,12 +479,7 @@ func (f *File) Close() error {
 	f.wr.poke()
 	f.live.Lock() // every operation has seen closed and left
 	defer f.live.Unlock()
-	f.own.closed = true
-	openFiles.Add(-1)
-	err := unix.Close(f.fd)
-	unix.Close(f.rd.efd)
-	unix.Close(f.wr.efd)
-	if err != nil {
+	if err := f.own.close(); err != nil {
 		return f.wrap("close", err)
 	}
 	return nil

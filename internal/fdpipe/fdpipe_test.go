@@ -654,3 +654,52 @@ func TestSetDeadlineSetsBoth(t *testing.T) {
 		t.Errorf("Read after clearing = %d, %v", n, err)
 	}
 }
+
+// The rule that decides spinning, as the docs state it: only after
+// quickWaits short waits in a row, the last of a small read; never after
+// a long wait or a large read; not for spinSkips reads after a spin in
+// vain; never on a machine of one core.
+func TestSpinRule(t *testing.T) {
+	if spinBudget(1) != 0 || spinBudget(2) <= 0 {
+		t.Fatalf("spinBudget(1) = %d, spinBudget(2) = %d: want no spin on one core only", spinBudget(1), spinBudget(2))
+	}
+	if spinFor == 0 {
+		t.Skip("no spinning on a machine of one core (runtime.NumCPU() < 2): the rest needs a budget")
+	}
+	short, long := spinFor/2, spinFor*2
+	var h half
+	if h.spins() {
+		t.Fatal("a fresh File spins before any short wait")
+	}
+	h.waited(short, 1, false)
+	if h.spins() {
+		t.Fatal("spins after one short wait")
+	}
+	h.waited(short, 1, false)
+	if !h.spins() {
+		t.Fatal("does not spin after two short waits of small reads")
+	}
+	h.waited(short, spinBytes+1, false)
+	if h.spins() {
+		t.Fatal("spins after a large read")
+	}
+	h.waited(short, 1, false)
+	if !h.spins() {
+		t.Fatal("does not spin again after a small read")
+	}
+	h.waited(long, 1, false)
+	if h.spins() {
+		t.Fatal("spins after a long wait")
+	}
+	h.waited(short, 1, false)
+	h.waited(short, 1, true) // a spin in vain
+	for i := range spinSkips {
+		if h.spins() {
+			t.Fatalf("spins %d reads after a spin in vain", i)
+		}
+		h.waited(short, 1, false)
+	}
+	if !h.spins() {
+		t.Fatalf("does not spin %d reads after a spin in vain", spinSkips)
+	}
+}

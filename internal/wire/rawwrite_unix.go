@@ -3,10 +3,10 @@
 package wire
 
 import (
-	"github.com/hostcall/hostcall/internal/fdpipe"
 	"os"
 	"syscall"
 
+	"github.com/hostcall/hostcall/internal/fdpipe"
 	"golang.org/x/sys/unix"
 )
 
