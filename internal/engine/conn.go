@@ -178,6 +178,7 @@ func New(r io.Reader, w io.Writer, cfg Config) *Conn {
 		served:    make(chan struct{}),
 	}
 	maker.c = c
+	c.fr.BeforeRead(c.wr.Flush) // see sendInline
 	c.inline.init(c)
 	if cfg.Registry == nil {
 		c.startReading()

@@ -21,6 +21,13 @@ import (
 // the answers from the returned reader.
 func pendingPeer(t *testing.T, reg *registry.Registry, cfg Config) (*Conn, *os.File, *bufio.Reader) {
 	t.Helper()
+	c, pw, pr := rawPeer(t, reg, cfg)
+	return c, pw, bufio.NewReader(pr)
+}
+
+// rawPeer is pendingPeer with the pipe the answers are read from.
+func rawPeer(t *testing.T, reg *registry.Registry, cfg Config) (c *Conn, pw, pr *os.File) {
+	t.Helper()
 	hosttest.CheckGoroutines(t)
 	cr, pw, err := os.Pipe()
 	if err != nil {
@@ -31,7 +38,7 @@ func pendingPeer(t *testing.T, reg *registry.Registry, cfg Config) (*Conn, *os.F
 		t.Fatal(err)
 	}
 	cfg.Registry = reg
-	c := New(cr, cw, cfg)
+	c = New(cr, cw, cfg)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -48,7 +55,7 @@ func pendingPeer(t *testing.T, reg *registry.Registry, cfg Config) (*Conn, *os.F
 		cr.Close()
 		pr.Close()
 	})
-	return c, pw, bufio.NewReader(pr)
+	return c, pw, pr
 }
 
 // holdService registers mem.hold, which takes a string and blocks until

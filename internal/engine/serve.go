@@ -298,8 +298,9 @@ func (c *Conn) runInline(cl *call) {
 	w.next++
 	w.state.Store(run)
 	w.arm(c)
+	cl.run = run
 	c.runCall(cl)
-	if w.state.CompareAndSwap(run, run&^1) {
+	if cl.claimed || w.state.CompareAndSwap(run, run&^1) {
 		return
 	}
 	// Handed over. The claimer moves the generation on right after its
@@ -362,6 +363,7 @@ func (w *inlineWatch) tick(c *Conn) {
 	if w.stopped.Load() {
 		return
 	}
+	c.wr.Flush() // replies the reader held back wait one tick at most
 	s := w.state.Load()
 	prev := w.seen
 	w.seen = s

@@ -31,6 +31,12 @@ type call struct {
 	target  *registry.Service // the registry's service, when admit looked it up
 	start   time.Time         // when it started running, for quick
 
+	// A call run inline (runInline): run is its state in the watchdog
+	// while it runs, and claimed is set once its reply has claimed it
+	// done (sendInline).
+	run     uint64
+	claimed bool
+
 	// A call whose service returns a stream (stream.go).
 	detached bool          // it gave its slot and bytes back: a stream is long
 	credit   atomic.Int64  // bytes it may still send
@@ -109,6 +115,7 @@ func (c *Conn) admit(req *wire.Request, blobs [][]byte, svc *registry.Service) {
 		}
 		c.mu.Unlock()
 		cl.queued = true // it waits before it starts, its deadline running
+		c.wr.Flush()     // replies held back must not wait with the reader
 		select {
 		case <-c.room:
 		case <-c.ctx.Done():
@@ -333,8 +340,30 @@ func (c *Conn) runCall(cl *call) {
 		c.reply(&wire.Response{Sequence: cl.req.Sequence, Error: err.Error(), Code: code, Detail: detail})
 		return
 	}
-	c.wr.SendBlobs(c.ctx, frame, out) // an error means the connection is ending
+	if cl.run != 0 && out == nil {
+		c.sendInline(cl, frame)
+	} else {
+		c.wr.SendBlobs(c.ctx, frame, out) // an error means the connection is ending
+	}
 	wire.PutBuf(frame)
+}
+
+// sendInline sends the reply of a call run inline. When the call is still
+// the reader's (no other reader took over during it) and more frames are
+// buffered behind it, the reply is held back (wire.Writer.Defer): the
+// replies to a batch of requests go out in one write, before the reader
+// reads again (the Framer's BeforeRead flushes them) or within maxHold.
+// A call handed over sends its reply at once: its reader may be waiting
+// for the peer already.
+func (c *Conn) sendInline(cl *call, frame []byte) {
+	if c.inline.state.CompareAndSwap(cl.run, cl.run&^1) {
+		cl.claimed = true
+		if c.fr.HasMore() {
+			c.wr.Defer(frame, cl.start) // an error means the connection is ending
+			return
+		}
+	}
+	c.wr.SendBlobs(c.ctx, frame, nil)
 }
 
 // invoke calls the service and returns its whole response frame and the

@@ -86,9 +86,10 @@ type Framer struct {
 	small []byte
 	spare weak.Pointer[spareBuf]
 
-	wk  *waker   // set by Wakeable
-	cur partial  // Next's progress through an object
-	bl  blobRead // ReadBlobs' progress through a frame's blobs
+	wk     *waker   // set by Wakeable
+	before func()   // set by BeforeRead
+	cur    partial  // Next's progress through an object
+	bl     blobRead // ReadBlobs' progress through a frame's blobs
 
 	// openLine is set when the last frame was malformed and its line did
 	// not end in it: its blobs, if any, start after the end of that line.
@@ -113,6 +114,12 @@ func NewFramer(r io.Reader, max int) *Framer {
 	buf := make([]byte, n)
 	return &Framer{r: r, max: max, buf: buf, small: buf}
 }
+
+// BeforeRead makes the Framer call fn before each read of its reader, on
+// the goroutine that reads: a reader that answers the frames it reads
+// flushes the answers it held back (Writer.Defer) before it waits for
+// more input.
+func (f *Framer) BeforeRead(fn func()) { f.before = fn }
 
 // Max returns the frame size limit.
 func (f *Framer) Max() int { return f.max }

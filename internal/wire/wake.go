@@ -60,6 +60,9 @@ func (f *Framer) Wake() {
 
 // readOnce is one Read of the underlying reader, which Wake may end.
 func (f *Framer) readOnce(p []byte) (int, error) {
+	if f.before != nil {
+		f.before()
+	}
 	w := f.wk
 	if w == nil {
 		return f.r.Read(p)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // ErrWriterClosed is returned by Send after Close.
@@ -36,6 +38,11 @@ type Writer struct {
 	// extended by Extend until the writer takes it; nil when there is none.
 	tail      any
 	tailStart int // where that frame begins in the queue
+
+	// held is set while the queue holds frames that Defer left for a
+	// later write, since heldAt.
+	held   atomic.Bool
+	heldAt time.Time
 
 	wake chan struct{}
 	done chan struct{}
@@ -75,7 +82,10 @@ func (w *Writer) Send(ctx context.Context, frame []byte) error {
 // sent nothing, when the queue is over its limit.
 func (w *Writer) TrySendBlobs(frame []byte, blobs [][]byte) (bool, error) {
 	w.mu.Lock()
-	if w.raw != nil && !w.writing && !w.closed && len(w.queue) == 0 {
+	if w.joinHeld(frame, blobs) {
+		return true, nil
+	}
+	if w.direct() {
 		return true, w.sendNow(frame, blobs) // unlocks
 	}
 	w.mu.Unlock()
@@ -114,11 +124,105 @@ func (w *Writer) Space() <-chan struct{} {
 // one unit that no other frame can split.
 func (w *Writer) SendBlobs(ctx context.Context, frame []byte, blobs [][]byte) error {
 	w.mu.Lock()
-	if w.raw != nil && !w.writing && !w.closed && len(w.queue) == 0 {
+	if w.joinHeld(frame, blobs) {
+		return nil
+	}
+	if w.direct() {
 		return w.sendNow(frame, blobs) // unlocks
 	}
 	w.mu.Unlock()
 	return w.enqueue(ctx, frame, blobs)
+}
+
+// direct reports whether a frame may be written at once by its sender
+// (sendNow): w has a descriptor, and nothing is being written or queued
+// once the frames Defer held have been written. w.mu is held; it is
+// released during that write.
+func (w *Writer) direct() bool {
+	if w.raw == nil || w.writing || w.closed {
+		return false
+	}
+	if len(w.queue) > 0 && w.held.Load() {
+		w.drain()
+	}
+	return len(w.queue) == 0 && !w.writing && !w.closed
+}
+
+// joinHeld writes frame in one write with the frames Defer held, when
+// there are some and it has no blobs. w.mu is held; joinHeld releases it
+// when it reports true.
+func (w *Writer) joinHeld(frame []byte, blobs [][]byte) bool {
+	if !w.held.Load() || len(blobs) > 0 || w.closed || len(w.queue) >= w.limit {
+		return false
+	}
+	w.tail = nil
+	w.queue = append(w.queue, frame...)
+	w.flushLocked()
+	return true
+}
+
+// maxHold bounds how long Defer leaves a frame unwritten while more are
+// deferred behind it, and maxHeld how many bytes it leaves.
+const (
+	maxHold = 100 * time.Microsecond
+	maxHeld = 32 << 10
+)
+
+// Defer queues frame (its bytes are copied) without writing it: the next
+// Flush, Send or write of the writer's goroutine writes it with whatever
+// was queued meanwhile. It is for a sender that has more frames to send at
+// once (a reader answering a batch of requests) and will call Flush
+// before it waits for anything: the batch then goes out in one write.
+// It never waits: once the held frames reach maxHeld bytes, or the first
+// of them was held since before maxHold before now, it writes them, as
+// Flush does. An error means the writer has failed or closed.
+func (w *Writer) Defer(frame []byte, now time.Time) error {
+	w.mu.Lock()
+	if w.closed {
+		err := w.err
+		w.mu.Unlock()
+		if err == nil {
+			err = ErrWriterClosed
+		}
+		return err
+	}
+	if !w.held.Load() {
+		w.held.Store(true)
+		w.heldAt = now
+	}
+	w.tail = nil
+	w.queue = append(w.queue, frame...)
+	if len(w.queue) >= maxHeld || now.Sub(w.heldAt) > maxHold {
+		w.flushLocked() // unlocks
+		return nil
+	}
+	w.mu.Unlock()
+	return nil
+}
+
+// Flush writes the frames that Defer held, if any, without blocking: what
+// the descriptor does not take at once is left to the writer's goroutine.
+// It is cheap when nothing is held, and safe from any goroutine.
+func (w *Writer) Flush() {
+	if !w.held.Load() {
+		return
+	}
+	w.mu.Lock()
+	w.flushLocked()
+}
+
+// flushLocked is Flush with w.mu held, which it releases.
+func (w *Writer) flushLocked() {
+	w.held.Store(false)
+	if w.raw != nil && !w.writing && !w.closed {
+		w.drain()
+	}
+	// A write in progress takes the queue when it ends (sendNow, loop).
+	pending := len(w.queue) > 0 && !w.writing
+	w.mu.Unlock()
+	if pending {
+		w.wakeLoop()
+	}
 }
 
 // sendNow writes frame and blobs without blocking, called with w.mu held,
@@ -170,6 +274,7 @@ func (w *Writer) take() []byte {
 	w.spare = nil
 	w.tail = nil
 	w.writing = true
+	w.held.Store(false) // what Defer held is being written
 	w.signalSpace()
 	return out
 }

@@ -1,0 +1,146 @@
+package engine
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// incCall is a request frame for calc.inc(n).
+func incCall(seq, n int) string {
+	return fmt.Sprintf(`{"sequence":%d,"type":"call","namespace":"calc","name":"inc","args":[%d]}`+"\n", seq, n)
+}
+
+// readReplies reads n replies within a watchdog's time and checks that
+// each is calc.inc's answer to the request of the same sequence.
+func readReplies(t *testing.T, pr *os.File, r *bufio.Reader, n int, what string) {
+	t.Helper()
+	pr.SetReadDeadline(time.Now().Add(10 * time.Second)) // a watchdog
+	defer pr.SetReadDeadline(time.Time{})
+	for range n {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		var seq, v int
+		if _, err := fmt.Sscanf(line, `{"sequence":%d,"reply":[%d]}`, &seq, &v); err != nil || v != seq+1 {
+			t.Fatalf("%s: reply %q", what, line)
+		}
+	}
+}
+
+// writeSyscalls is how many write system calls this process has made.
+func writeSyscalls(t *testing.T) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "syscw: "); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no syscw in /proc/self/io: %q", b)
+	return 0
+}
+
+// warmInc makes calc.inc known as quick: its calls then run inline even
+// with more requests buffered behind them. A call is timed only when it
+// has (see quick), so the warm-up calls come in pairs.
+func warmInc(t *testing.T, w, pr *os.File, r *bufio.Reader) {
+	t.Helper()
+	for seq := 1; seq <= 6; seq += 2 {
+		w.WriteString(incCall(seq, seq) + incCall(seq+1, seq+1))
+		readReplies(t, pr, r, 2, "warm-up")
+	}
+}
+
+// The replies to requests read together go out together: the reader
+// holds each one back while more requests are buffered behind it, and
+// writes them all before it reads again. Between processes a write per
+// reply would cost a system call and a wakeup of the peer each.
+func TestRepliesToABatchGoOutTogether(t *testing.T) {
+	if _, err := os.Stat("/proc/self/io"); err != nil {
+		t.Skip("counting write system calls needs /proc/self/io:", err)
+	}
+	_, w, pr := rawPeer(t, incRegistry(), Config{})
+	r := bufio.NewReader(pr)
+	warmInc(t, w, pr, r)
+	const n = 40 // 40 frames fit in one atomic write to a pipe
+	var batch bytes.Buffer
+	seq := 100
+	best := n
+	// A reader preempted for maxHold writes what it holds: try a few
+	// times, as a busy machine may preempt it.
+	for try := 0; try < 5 && best > n/4; try++ {
+		batch.Reset()
+		for range n {
+			seq++
+			batch.WriteString(incCall(seq, seq))
+		}
+		if batch.Len() > 4096 {
+			t.Fatalf("the batch has %d bytes, more than a pipe writes at once", batch.Len())
+		}
+		before := writeSyscalls(t)
+		if _, err := w.Write(batch.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+		readReplies(t, pr, r, n, "batch")
+		best = min(best, writeSyscalls(t)-before-1)
+	}
+	if best > n/4 {
+		t.Errorf("the replies to %d requests written at once took %d writes, want at most %d", n, best, n/4)
+	}
+}
+
+// A reply held back while more is buffered goes out before the reader
+// waits for the rest of a frame: with no watchdog to write it, the peer
+// would otherwise never see it.
+func TestHeldRepliesDoNotWaitForInput(t *testing.T) {
+	noWatchdog(t)
+	_, w, pr := rawPeer(t, incRegistry(), Config{})
+	r := bufio.NewReader(pr)
+	warmInc(t, w, pr, r)
+	last := incCall(12, 12)
+	w.WriteString(incCall(10, 10) + incCall(11, 11) + last[:20])
+	readReplies(t, pr, r, 2, "the replies before a partial frame")
+	w.WriteString(last[20:])
+	readReplies(t, pr, r, 1, "the reply to the completed frame")
+}
+
+// A reply held back goes out before the reader waits for a slot for the
+// next call: the peer may wait for it before it lets the running calls
+// end.
+func TestHeldRepliesDoNotWaitForRoom(t *testing.T) {
+	noWatchdog(t)
+	release := make(chan struct{})
+	reg, _ := holdService(release)
+	reg.AddService("calc", "inc", func(n int) int { return n + 1 })
+	_, w, pr := rawPeer(t, reg, Config{MaxInFlight: 1})
+	r := bufio.NewReader(pr)
+	warmInc(t, w, pr, r)
+	hold := func(seq int) string {
+		return fmt.Sprintf(`{"sequence":%d,"type":"call","namespace":"mem","name":"hold","args":["x"]}`+"\n", seq)
+	}
+	// inc runs inline and is held; the first hold runs, the second waits
+	// in the queue, and the third makes the reader wait for room.
+	w.WriteString(incCall(10, 10) + hold(11) + hold(12) + hold(13))
+	readReplies(t, pr, r, 1, "the reply before calls that wait for room")
+	close(release)
+	pr.SetReadDeadline(time.Now().Add(10 * time.Second)) // a watchdog
+	for range 3 {
+		if line, err := r.ReadString('\n'); err != nil || !strings.Contains(line, `"reply":[1]`) {
+			t.Fatalf("hold's reply %q, %v", line, err)
+		}
+	}
+}
