@@ -18,7 +18,7 @@ func incCall(seq, n int) string {
 
 // readReplies reads n replies within a watchdog's time and checks that
 // each is calc.inc's answer to the request of the same sequence.
-func readReplies(t *testing.T, pr *os.File, r *bufio.Reader, n int, what string) {
+func readReplies(t testing.TB, pr *os.File, r *bufio.Reader, n int, what string) {
 	t.Helper()
 	pr.SetReadDeadline(time.Now().Add(10 * time.Second)) // a watchdog
 	defer pr.SetReadDeadline(time.Time{})
@@ -35,7 +35,7 @@ func readReplies(t *testing.T, pr *os.File, r *bufio.Reader, n int, what string)
 }
 
 // writeSyscalls is how many write system calls this process has made.
-func writeSyscalls(t *testing.T) int {
+func writeSyscalls(t testing.TB) int {
 	t.Helper()
 	b, err := os.ReadFile("/proc/self/io")
 	if err != nil {
@@ -57,7 +57,7 @@ func writeSyscalls(t *testing.T) int {
 // warmInc makes calc.inc known as quick: its calls then run inline even
 // with more requests buffered behind them. A call is timed only when it
 // has (see quick), so the warm-up calls come in pairs.
-func warmInc(t *testing.T, w, pr *os.File, r *bufio.Reader) {
+func warmInc(t testing.TB, w, pr *os.File, r *bufio.Reader) {
 	t.Helper()
 	for seq := 1; seq <= 6; seq += 2 {
 		w.WriteString(incCall(seq, seq) + incCall(seq+1, seq+1))
@@ -143,4 +143,53 @@ func TestHeldRepliesDoNotWaitForRoom(t *testing.T) {
 			t.Fatalf("hold's reply %q, %v", line, err)
 		}
 	}
+}
+
+// BenchmarkServeBatch measures a serving connection answering batches of
+// requests that arrive together, as from many callers of a peer (c64 in
+// the bench module), over OS pipes: ns per call and write system calls
+// per call (writes/call; the benchmark's own write of each batch counted
+// out), with the replies of a batch held back and written together
+// (hold=on) and, the baseline, each written at once (hold=off).
+func BenchmarkServeBatch(b *testing.B) {
+	for _, n := range []int{1, 8, 40} {
+		for _, hold := range []bool{false, true} {
+			b.Run(fmt.Sprintf("batch=%d/hold=%v", n, map[bool]string{false: "off", true: "on"}[hold]), func(b *testing.B) {
+				defer func(h bool) { holdReplies = h }(holdReplies)
+				holdReplies = hold
+				benchBatch(b, n)
+			})
+		}
+	}
+}
+
+func benchBatch(b *testing.B, n int) {
+	_, w, pr := rawPeer(b, incRegistry(), Config{})
+	r := bufio.NewReader(pr)
+	warmInc(b, w, pr, r)
+	pr.SetReadDeadline(time.Now().Add(time.Minute)) // a watchdog
+	var batch bytes.Buffer
+	seq := 100
+	b.ReportAllocs()
+	b.ResetTimer()
+	before := writeSyscalls(b)
+	for i := 0; i < b.N; i += n {
+		batch.Reset()
+		for range n {
+			seq++
+			batch.WriteString(incCall(seq, seq))
+		}
+		if _, err := w.Write(batch.Bytes()); err != nil {
+			b.Fatal(err)
+		}
+		for range n {
+			line, err := r.ReadSlice('\n')
+			if err != nil || !bytes.HasPrefix(line, []byte(`{"sequence":`)) || bytes.Contains(line, []byte(`"error"`)) {
+				b.Fatalf("reply %q, %v", line, err)
+			}
+		}
+	}
+	b.StopTimer()
+	batches := (b.N + n - 1) / n
+	b.ReportMetric(float64(writeSyscalls(b)-before-batches)/float64(batches*n), "writes/call")
 }

@@ -26,7 +26,7 @@ func pendingPeer(t *testing.T, reg *registry.Registry, cfg Config) (*Conn, *os.F
 }
 
 // rawPeer is pendingPeer with the pipe the answers are read from.
-func rawPeer(t *testing.T, reg *registry.Registry, cfg Config) (c *Conn, pw, pr *os.File) {
+func rawPeer(t testing.TB, reg *registry.Registry, cfg Config) (c *Conn, pw, pr *os.File) {
 	t.Helper()
 	hosttest.CheckGoroutines(t)
 	cr, pw, err := os.Pipe()

@@ -348,6 +348,10 @@ func (c *Conn) runCall(cl *call) {
 	wire.PutBuf(frame)
 }
 
+// holdReplies is whether sendInline may hold replies back: always, but
+// for the baseline of BenchmarkServeBatch.
+var holdReplies = true
+
 // sendInline sends the reply of a call run inline. When the call is still
 // the reader's (no other reader took over during it) and more frames are
 // buffered behind it, the reply is held back (wire.Writer.Defer): the
@@ -358,7 +362,7 @@ func (c *Conn) runCall(cl *call) {
 func (c *Conn) sendInline(cl *call, frame []byte) {
 	if c.inline.state.CompareAndSwap(cl.run, cl.run&^1) {
 		cl.claimed = true
-		if c.fr.HasMore() {
+		if holdReplies && c.fr.HasMore() {
 			c.wr.Defer(frame, cl.start) // an error means the connection is ending
 			return
 		}
