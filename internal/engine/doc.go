@@ -41,6 +41,19 @@
 // calls (which Serve's reader would run inline); each such lend makes
 // lending rarer (lendSkip).
 //
+// # Writing
+//
+// Frames go out through one wire.Writer: a sender writes its frame itself
+// when nothing else is being written, else it is queued for the writer's
+// goroutine or for the sender writing, which takes the queue with it. A
+// reader that runs a call inline with more requests buffered behind it
+// holds the reply back (Writer.Defer, in sendInline): the replies to a
+// batch of requests read together go out in one write, as a loop over raw
+// pipes would flush once per read. They are written before the reader
+// reads again (Framer.BeforeRead), before it waits for room for a call,
+// at the watchdog's tick, with the next frame anyone sends, and once they
+// reach 32 KiB or have waited 100µs: never behind a wait.
+//
 // # Frames
 //
 // Frames are built and parsed by internal/wire only; the registry takes the
