@@ -129,6 +129,14 @@ func (s *Service) Namespace() string { return s.ns }
 // Name returns the service's name.
 func (s *Service) Name() string { return s.name }
 
+// UsesContext reports whether a call of the service sees the context it
+// is invoked with: the func takes a context.Context, takes callbacks
+// (which call the peer with it) or returns a stream (which ends with it).
+// A server may spare a call of any other service a context of its own.
+func (s *Service) UsesContext() bool {
+	return s.hasCtx || s.callbacks || s.stream != noStream
+}
+
 // Type returns the service func's type.
 func (s *Service) Type() reflect.Type { return s.typ }
 

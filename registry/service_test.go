@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"iter"
 	"math"
 	"strings"
 	"testing"
@@ -442,5 +444,35 @@ func TestPanicError(t *testing.T) {
 	svc, _ = r.Lookup("t", "add")
 	if out, err := svc.Invoke(context.Background(), []byte(`[2,2]`), nil, nil); err != nil || string(out) != "[4]" {
 		t.Errorf("add after a panic = %s, %v", out, err)
+	}
+}
+
+// UsesContext is false only for a func that can see nothing of the
+// context it is invoked with.
+func TestUsesContext(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		fn   any
+		want bool
+	}{
+		{"plain", func(a, b int) int { return a + b }, false},
+		{"error", func(s string) (string, error) { return s, nil }, false},
+		{"nothing", func() {}, false},
+		{"context", func(ctx context.Context, n int) int { return n }, true},
+		{"callback", func(n int, f func(int) error) error { return f(n) }, true},
+		{"seq", func(n int) iter.Seq[int] { return func(func(int) bool) {} }, true},
+		{"seq2", func() iter.Seq2[int, error] { return func(func(int, error) bool) {} }, true},
+		{"chan", func() <-chan int { return nil }, true},
+		{"reader", func() io.Reader { return strings.NewReader("") }, true},
+	} {
+		reg := registry.New()
+		reg.AddService("t", c.name, c.fn)
+		svc, err := reg.Lookup("t", c.name)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := svc.UsesContext(); got != c.want {
+			t.Errorf("%s (%T): UsesContext() = %v, want %v", c.name, c.fn, got, c.want)
+		}
 	}
 }

@@ -55,8 +55,8 @@ func writeSyscalls(t testing.TB) int {
 }
 
 // warmInc makes calc.inc known as quick: its calls then run inline even
-// with more requests buffered behind them. A call is timed only when it
-// has (see quick), so the warm-up calls come in pairs.
+// with more requests buffered behind them (see quick). The first of a
+// pair, not known yet, runs on a goroutine of its own.
 func warmInc(t testing.TB, w, pr *os.File, r *bufio.Reader) {
 	t.Helper()
 	for seq := 1; seq <= 6; seq += 2 {

@@ -71,8 +71,12 @@ type call struct {
 // goroutine of its own: the end that lent it may not serve, and then its
 // reader is a caller waiting for its own reply.
 func (c *Conn) admit(req *wire.Request, blobs [][]byte, svc *registry.Service) {
-	ctx, cancel := c.callContext(req.Timeout)
-	cl := &call{Context: ctx, c: c, req: *req, blobs: blobs, cancel: cancel, svc: svc}
+	var target *registry.Service
+	if svc == nil {
+		target, _ = c.registry().Lookup(req.Namespace, req.Name)
+	}
+	ctx, cancel := c.callContext(req.Timeout, target)
+	cl := &call{Context: ctx, c: c, req: *req, blobs: blobs, cancel: cancel, svc: svc, target: target}
 	cl.ctx = cl
 	cl.bytes = callBytes(cl)
 	for {
@@ -145,12 +149,10 @@ const quickCall = 50 * time.Microsecond
 // bench module), and a call that turns out slow still hands reading over
 // after inlineBudget. A service not known yet runs on its own goroutine.
 func (c *Conn) quick(cl *call) bool {
-	svc, err := c.registry().Lookup(cl.req.Namespace, cl.req.Name)
-	if err != nil {
-		return true // answered at once, with the error
+	if cl.target == nil {
+		return true // not in the registry: answered at once, with the error
 	}
-	cl.target = svc
-	q, _ := c.quickSvcs.Load(svc)
+	q, _ := c.quickSvcs.Load(cl.target)
 	return q == true
 }
 
@@ -283,12 +285,21 @@ func (c *Conn) dropQueued() {
 
 // callContext derives a call's context from the connection's, with the
 // request's timeout when it has one: time spent queued counts.
-func (c *Conn) callContext(timeout int64) (context.Context, context.CancelFunc) {
+func (c *Conn) callContext(timeout int64, target *registry.Service) (context.Context, context.CancelFunc) {
 	if timeout != 0 {
 		return context.WithTimeout(c.ctx, time.Duration(timeout))
 	}
+	if target != nil && !target.UsesContext() {
+		// Nothing sees the call's context: the connection's serves, as
+		// the end of the connection is all that can end it (a cancel
+		// from the peer cannot reach a func that does not look).
+		return c.ctx, noCancel
+	}
 	return context.WithCancel(c.ctx)
 }
+
+// noCancel is the cancel of a call whose context is the connection's.
+func noCancel() {}
 
 // cancelCall cancels served call seq. A running call answers itself,
 // usually with code canceled; a queued one is answered here and never
