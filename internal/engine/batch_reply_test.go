@@ -3,12 +3,15 @@ package engine
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hostcall/hostcall/registry"
 )
 
 // incCall is a request frame for calc.inc(n).
@@ -192,4 +195,59 @@ func benchBatch(b *testing.B, n int) {
 	b.StopTimer()
 	batches := (b.N + n - 1) / n
 	b.ReportMetric(float64(writeSyscalls(b)-before-batches)/float64(batches*n), "writes/call")
+}
+
+// A peer that sends quick calls and never reads their replies stops this
+// end's reader once the writer's queue is full, held replies or not: the
+// peer's writes then block, and memory stays bounded.
+func TestHeldRepliesKeepBackpressure(t *testing.T) {
+	reg := registry.New()
+	reply := strings.Repeat("r", 2000)
+	reg.AddService("calc", "big", func(n int) string { return reply })
+	_, w, pr := rawPeer(t, reg, Config{})
+	defer pr.Close() // before rawPeer's cleanup: the writer must see the end
+	frame := func(seq int) string {
+		return fmt.Sprintf(`{"sequence":%d,"type":"call","namespace":"calc","name":"big","args":[%d]}`+"\n", seq, seq)
+	}
+	// Make calc.big quick, so that its calls run inline and hold replies.
+	r := bufio.NewReader(pr)
+	pr.SetReadDeadline(time.Now().Add(10 * time.Second)) // a watchdog
+	for seq := 1; seq <= 6; seq += 2 {
+		w.WriteString(frame(seq) + frame(seq+1))
+		for range 2 {
+			if _, err := r.ReadString('\n'); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Flood, never reading, until the writes block for a second. With
+	// backpressure that is after the pipes, the reader's buffer and the
+	// calls whose replies fill the writer's queue (wire.DefaultQueueLimit,
+	// 1 MiB: about 500 calls here), some 200 KB of calls in all; without,
+	// the replies to each MB of calls (25 MB) queue. The writes cut the
+	// frames anywhere, so that the reader seldom finds nothing more
+	// buffered behind a call: each reply may be held.
+	const most = 1 << 20
+	var stream []byte
+	written, seq := 0, 100
+	for written < most {
+		for len(stream) < 4000 {
+			seq++
+			stream = append(stream, frame(seq)...)
+		}
+		w.SetWriteDeadline(time.Now().Add(time.Second))
+		n, err := w.Write(stream[:4000])
+		stream = append(stream[:0], stream[n:]...)
+		written += n
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if written >= most {
+		t.Fatalf("the peer wrote %d bytes of calls without reading a reply and was never stopped", written)
+	}
+	t.Logf("stopped after %d bytes of calls", written)
 }

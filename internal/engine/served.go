@@ -369,12 +369,13 @@ var holdReplies = true
 // replies to a batch of requests go out in one write, before the reader
 // reads again (the Framer's BeforeRead flushes them) or within maxHold.
 // A call handed over sends its reply at once: its reader may be waiting
-// for the peer already.
+// for the peer already. So does a reply that finds the writer's queue
+// full, waiting for room as any reply does: a peer that stops reading
+// stops this reader too, instead of growing the queue.
 func (c *Conn) sendInline(cl *call, frame []byte) {
 	if c.inline.state.CompareAndSwap(cl.run, cl.run&^1) {
 		cl.claimed = true
-		if holdReplies && c.fr.HasMore() {
-			c.wr.Defer(frame, cl.start) // an error means the connection is ending
+		if holdReplies && c.fr.HasMore() && c.wr.Defer(frame, cl.start) {
 			return
 		}
 	}

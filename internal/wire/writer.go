@@ -175,16 +175,14 @@ const (
 // before it waits for anything: the batch then goes out in one write.
 // It never waits: once the held frames reach maxHeld bytes, or the first
 // of them was held since before maxHold before now, it writes them, as
-// Flush does. An error means the writer has failed or closed.
-func (w *Writer) Defer(frame []byte, now time.Time) error {
+// Flush does. It reports false, having queued nothing, when the queue is
+// over its limit or the writer has ended: the sender sends the frame with
+// Send then, which waits for room (or reports the error).
+func (w *Writer) Defer(frame []byte, now time.Time) bool {
 	w.mu.Lock()
-	if w.closed {
-		err := w.err
+	if w.closed || len(w.queue) >= w.limit {
 		w.mu.Unlock()
-		if err == nil {
-			err = ErrWriterClosed
-		}
-		return err
+		return false
 	}
 	if !w.held.Load() {
 		w.held.Store(true)
@@ -194,10 +192,10 @@ func (w *Writer) Defer(frame []byte, now time.Time) error {
 	w.queue = append(w.queue, frame...)
 	if len(w.queue) >= maxHeld || now.Sub(w.heldAt) > maxHold {
 		w.flushLocked() // unlocks
-		return nil
+		return true
 	}
 	w.mu.Unlock()
-	return nil
+	return true
 }
 
 // Flush writes the frames that Defer held, if any, without blocking: what
@@ -370,12 +368,7 @@ func (w *Writer) enqueueOwned(ctx context.Context, frame []byte, blobs [][]byte,
 		w.mu.Lock()
 	}
 	if w.closed {
-		err := w.err
-		w.mu.Unlock()
-		if err == nil {
-			err = ErrWriterClosed
-		}
-		return err
+		return w.closedErr() // unlocks
 	}
 	w.tail, w.tailStart = owner, len(w.queue)
 	w.queue = append(w.queue, frame...)
@@ -385,6 +378,17 @@ func (w *Writer) enqueueOwned(ctx context.Context, frame []byte, blobs [][]byte,
 	w.mu.Unlock()
 	w.wakeLoop()
 	return nil
+}
+
+// closedErr is the error of a send to a closed writer: the write error
+// that closed it, or ErrWriterClosed. w.mu is held; it is released.
+func (w *Writer) closedErr() error {
+	err := w.err
+	w.mu.Unlock()
+	if err == nil {
+		err = ErrWriterClosed
+	}
+	return err
 }
 
 // Err returns the write error that stopped the writer, if any.

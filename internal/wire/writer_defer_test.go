@@ -89,8 +89,8 @@ func TestWriterDeferHoldsUntilFlush(t *testing.T) {
 		defer wr.Close(true)
 		now := time.Now()
 		for _, f := range []string{"A\n", "B\n", "C\n"} {
-			if err := wr.Defer([]byte(f), now); err != nil {
-				t.Fatal(err)
+			if !wr.Defer([]byte(f), now) {
+				t.Fatal("Defer refused a frame to an empty queue")
 			}
 		}
 		if !pipeEmpty(t, r) {
@@ -221,8 +221,8 @@ func TestWriterDeferWithoutDescriptor(t *testing.T) {
 	if _, all := g.all(); string(all) != "C\n" {
 		t.Fatalf("Close(true) wrote %q, want the deferred frame", all)
 	}
-	if err := wr.Defer([]byte("D\n"), now); !errors.Is(err, ErrWriterClosed) {
-		t.Fatalf("Defer after Close: %v, want ErrWriterClosed", err)
+	if wr.Defer([]byte("D\n"), now) {
+		t.Fatal("Defer after Close took the frame")
 	}
 
 	g = &gateWriter{}
@@ -264,7 +264,9 @@ func TestWriterDeferConcurrent(t *testing.T) {
 					var err error
 					switch i % 4 {
 					case 0, 1:
-						err = wr.Defer(frame, time.Now())
+						if !wr.Defer(frame, time.Now()) {
+							err = wr.Send(context.Background(), frame)
+						}
 					case 2:
 						err = wr.Send(context.Background(), frame)
 						wr.Flush()
@@ -385,5 +387,24 @@ func TestFramerBeforeRead(t *testing.T) {
 				t.Errorf("BeforeRead ran %d times (%d out of step) for %d reads of %d bytes", calls, early, cr.reads, len(in))
 			}
 		})
+	}
+}
+
+// Defer never grows the queue past its limit: over it, it takes nothing
+// and reports so, and the sender's Send then waits for room.
+func TestWriterDeferRefusesAFullQueue(t *testing.T) {
+	defer watchdog(t, 30*time.Second)()
+	w, g := fillQueue(t, 100)
+	before := w.queued()
+	if w.Defer([]byte("held\n"), time.Now()) {
+		t.Fatal("Defer took a frame with the queue at its limit")
+	}
+	if n := w.queued(); n != before {
+		t.Fatalf("the queue grew from %d to %d bytes", before, n)
+	}
+	close(g.release)
+	w.Close(true)
+	if _, all := g.all(); bytes.Contains(all, []byte("held")) {
+		t.Fatalf("the refused frame was written: %q", all)
 	}
 }
